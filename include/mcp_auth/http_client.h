@@ -1,0 +1,53 @@
+#pragma once
+// The HTTP adapter: one keep-alive connection to one origin, with streamed responses.
+// The only file that includes cpp-httplib on the client side.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mcp_auth/headers.h"
+#include "mcp_auth/url.h"
+
+namespace mcp_auth {
+
+struct HttpOptions {
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds read_timeout{300'000};  // longest silence allowed while waiting for reply bytes
+};
+
+struct HttpResult {
+    int status = 0;          // 0 when no response head arrived
+    std::string error;       // transport failure in plain words; empty on success
+    bool timed_out = false;  // the failure was a connect or read timeout
+    bool cancelled = false;  // cancel() or a callback stopped it
+};
+
+// The first value of a header, case-insensitively; "" when absent.
+std::string find_header(const HeaderList& headers, std::string_view name);
+
+class HttpConnection {
+public:
+    // Receives the status and headers once, before any body bytes; return false to abort.
+    using HeadHandler = std::function<bool(int status, const HeaderList& headers)>;
+    // Receives body bytes as they arrive; return false to abort.
+    using BodyHandler = std::function<bool(std::string_view chunk)>;
+
+    HttpConnection(const Url& server, const HttpOptions& options);
+    ~HttpConnection();
+    HttpConnection(const HttpConnection&) = delete;
+    HttpConnection& operator=(const HttpConnection&) = delete;
+
+    HttpResult send(const std::string& method, const std::string& target, const HeaderList& headers,
+                    const std::string& body, const HeadHandler& on_head, const BodyHandler& on_body);
+
+    // Aborts a send() running on another thread (and any later one) and closes the socket.
+    void cancel();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mcp_auth

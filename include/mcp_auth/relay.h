@@ -1,0 +1,98 @@
+#pragma once
+// The relay use case: JSON-RPC lines from stdin become POSTs to a Streamable HTTP MCP
+// endpoint; replies (JSON or SSE) become lines on stdout.
+//
+// Decision order for each stdin line: parse → classify → (hold while an initialize is
+// in flight, so later messages carry its session) → build headers → hand to a worker
+// that owns one keep-alive connection → stream the reply out message by message.
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mcp_auth/headers.h"
+#include "mcp_auth/http_client.h"
+#include "mcp_auth/jsonrpc.h"
+#include "mcp_auth/mcp_headers.h"
+#include "mcp_auth/output.h"
+#include "mcp_auth/url.h"
+
+namespace mcp_auth {
+
+struct RelayOptions {
+    Url server;
+    HeaderList static_headers;  // sent on every request; values never logged
+    HttpOptions http;
+    size_t max_connections = 64;
+    size_t max_message_bytes = 64u << 20;
+};
+
+class Relay {
+public:
+    Relay(RelayOptions options, LineWriter& out, Log& log);
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    // One complete stdin line. Thread-safe.
+    void on_line(std::string&& line);
+    // A stdin line over the size limit: only its beginning is known.
+    void on_oversized(std::string_view prefix, size_t total_bytes);
+
+    // Waits up to `grace` for requests still in flight, closes all streams, ends the
+    // session (DELETE), and joins every thread. Idempotent.
+    void shutdown(std::chrono::milliseconds grace);
+
+private:
+    struct Job;
+    struct Reply;
+    struct Worker;
+
+    void dispatch(std::string&& line, bool releasing);
+    void release_held();
+    void submit(std::shared_ptr<Job> job);
+    void worker_loop();
+    void run(HttpConnection& conn, Job& job);
+    // Writes one server message to stdout; notes whether it answers `job`.
+    void deliver(std::string_view text, Job* job, Reply& reply);
+    void finish_initialize(const Reply& reply);
+    void report_failure(const Job& job, const Reply& reply, const HttpResult& result);
+    std::string http_error(const Job& job, int status, const std::string& body) const;
+    void start_listen_stream();
+    void listen_loop();
+    void end_session();
+
+    RelayOptions options_;
+    LineWriter& out_;
+    Log& log_;
+
+    std::mutex mutex_;  // guards everything below
+    std::condition_variable work_cv_;
+    std::condition_variable idle_cv_;
+    std::condition_variable stop_cv_;
+    std::deque<std::shared_ptr<Job>> queue_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::vector<std::shared_ptr<HttpConnection>> connections_;  // for cancel() at shutdown
+    size_t idle_workers_ = 0;
+    size_t in_flight_ = 0;  // queued or running jobs
+    bool stopping_ = false;
+    bool shut_down_ = false;
+
+    bool init_in_flight_ = false;  // later lines wait in held_ so they carry the new session
+    bool releasing_ = false;       // held_ is being replayed in order
+    std::vector<std::string> held_;
+    std::string session_id_;
+    std::string negotiated_version_;
+    bool listen_started_ = false;
+    std::thread listen_thread_;
+    mcp::ToolHeaderMap tool_headers_;
+};
+
+}  // namespace mcp_auth

@@ -1,0 +1,13 @@
+# Packages: `cpack -G DEB` (and TGZ) from the build directory.
+set(CPACK_PACKAGE_NAME "mcp-auth")
+set(CPACK_PACKAGE_VENDOR "mcp-auth")
+set(CPACK_PACKAGE_CONTACT "mcp-auth maintainers <maintainers@mcp-auth.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_GENERATOR "DEB;TGZ")
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION "net")
+# Runtime libraries, found by dpkg-shlibdeps (libcpp-httplib, libssl, ...).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+include(CPack)

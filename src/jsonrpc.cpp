@@ -1,0 +1,133 @@
+#include "mcp_auth/jsonrpc.h"
+
+#include <cctype>
+
+namespace mcp_auth::jsonrpc {
+
+MessageInfo classify(const json& message) {
+    MessageInfo info;
+    if (!message.is_object()) {
+        info.problem = message.is_array() ? "batches are not supported by MCP" : "a message must be a JSON object";
+        return info;
+    }
+    auto version = message.find("jsonrpc");
+    if (version == message.end() || *version != "2.0") {
+        info.problem = "missing \"jsonrpc\": \"2.0\"";
+        return info;
+    }
+    auto id = message.find("id");
+    bool has_id = id != message.end();
+    if (has_id) {
+        if (!id->is_string() && !id->is_number_integer()) {
+            info.problem = "\"id\" must be a string or an integer";
+            if (id->is_number()) info.id = *id;
+            return info;
+        }
+        info.id = *id;
+    }
+    auto method = message.find("method");
+    if (method != message.end()) {
+        if (!method->is_string()) {
+            info.problem = "\"method\" must be a string";
+            return info;
+        }
+        info.method = method->get<std::string>();
+        info.kind = has_id ? Kind::Request : Kind::Notification;
+        return info;
+    }
+    if (has_id && (message.contains("result") != message.contains("error"))) {
+        info.kind = Kind::Response;
+        return info;
+    }
+    info.problem = "neither a request, a notification nor a response";
+    return info;
+}
+
+std::string error_response(const json& id, int code, std::string_view message, const json& data) {
+    json error = {{"code", code}, {"message", message}};
+    if (!data.is_null()) error["data"] = data;
+    json out = {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
+    return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+// Advances past a JSON string starting at text[i] == '"'; returns the index after the
+// closing quote, or npos when the text ends first.
+size_t skip_string(std::string_view text, size_t i) {
+    for (++i; i < text.size(); ++i) {
+        if (text[i] == '\\') {
+            ++i;
+        } else if (text[i] == '"') {
+            return i + 1;
+        }
+    }
+    return std::string_view::npos;
+}
+
+size_t skip_space(std::string_view text, size_t i) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    return i;
+}
+
+}  // namespace
+
+std::optional<json> sniff_id(std::string_view text) {
+    size_t i = skip_space(text, 0);
+    if (i >= text.size() || text[i] != '{') return std::nullopt;
+    int depth = 0;
+    bool expect_key = false;
+    for (; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '{' || c == '[') {
+            ++depth;
+            expect_key = (c == '{' && depth == 1);
+        } else if (c == '}' || c == ']') {
+            if (--depth <= 0) return std::nullopt;
+        } else if (c == ',') {
+            expect_key = (depth == 1);
+        } else if (c == '"') {
+            size_t end = skip_string(text, i);
+            if (end == std::string_view::npos) return std::nullopt;
+            bool is_id_key = expect_key && text.substr(i, end - i) == "\"id\"";
+            expect_key = false;
+            i = end - 1;
+            if (!is_id_key) continue;
+            size_t v = skip_space(text, end);
+            if (v >= text.size() || text[v] != ':') return std::nullopt;
+            v = skip_space(text, v + 1);
+            if (v >= text.size()) return std::nullopt;
+            size_t v_end;
+            if (text[v] == '"') {
+                v_end = skip_string(text, v);
+                if (v_end == std::string_view::npos) return std::nullopt;
+            } else {
+                v_end = v;
+                while (v_end < text.size() && (std::isdigit(static_cast<unsigned char>(text[v_end])) || text[v_end] == '-'))
+                    ++v_end;
+                // A number cut off by the end of the text is not trustworthy.
+                if (v_end == v || v_end == text.size()) return std::nullopt;
+            }
+            json id = json::parse(text.substr(v, v_end - v), nullptr, false);
+            if (id.is_discarded() || !(id.is_string() || id.is_number_integer())) return std::nullopt;
+            return id;
+        }
+    }
+    return std::nullopt;
+}
+
+bool is_one_line_object(std::string_view text) {
+    size_t i = skip_space(text, 0);
+    if (i >= text.size() || text[i] != '{') return false;
+    if (text.find('\n') != std::string_view::npos || text.find('\r') != std::string_view::npos) return false;
+    return json::accept(text);
+}
+
+std::optional<std::string> to_one_line(std::string_view text) {
+    if (is_one_line_object(text)) return std::string(text);
+    json value = json::parse(text, nullptr, false);
+    if (value.is_discarded() || !value.is_object()) return std::nullopt;
+    return value.dump();
+}
+
+}  // namespace mcp_auth::jsonrpc

@@ -1,0 +1,445 @@
+#include "mcp_auth/relay.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "mcp_auth/sse.h"
+
+namespace mcp_auth {
+
+using jsonrpc::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kAccept = "application/json, text/event-stream";
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+std::string describe_size(size_t bytes) {
+    if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+std::string status_hint(int status) {
+    if (status == 401)
+        return " The server requires authorization: pass a token with --header \"Authorization: Bearer "
+               "${TOKEN}\".";
+    if (status == 403) return " The server refused access to this request.";
+    if (status == 404) return " Check the server URL (path included).";
+    if (status == 405 || status == 415 || status == 406)
+        return " The URL may not be a Streamable HTTP MCP endpoint.";
+    if (status >= 500) return " The server failed; try again later or check the server's logs.";
+    return "";
+}
+
+}  // namespace
+
+struct Relay::Job {
+    std::string body;
+    HeaderList headers;
+    jsonrpc::MessageInfo info;
+    bool modern = false;  // sent under a 2026-07-28 or later protocol version
+    bool is_request() const { return info.kind == jsonrpc::Kind::Request; }
+    std::string label() const { return info.method.empty() ? "a response" : info.method; }
+};
+
+struct Relay::Reply {
+    int status = 0;
+    std::string content_type;
+    std::string session_id;
+    std::string body;  // JSON replies and error bodies
+    std::unique_ptr<SseParser> sse;
+    size_t pending_bytes = 0;  // SSE bytes since the last complete event
+    bool too_big = false;
+    bool answered = false;  // the response to this request went out
+    std::string protocol_version;  // from an InitializeResult
+};
+
+struct Relay::Worker {
+    std::thread thread;
+};
+
+Relay::Relay(RelayOptions options, LineWriter& out, Log& log)
+    : options_(std::move(options)), out_(out), log_(log) {}
+
+Relay::~Relay() { shutdown(std::chrono::milliseconds(0)); }
+
+void Relay::on_line(std::string&& line) { dispatch(std::move(line), false); }
+
+void Relay::dispatch(std::string&& line, bool releasing) {
+    json message = json::parse(line, nullptr, false);
+    if (message.is_discarded()) {
+        std::string why = "mcp-auth: the message is not valid JSON (or not UTF-8), so it was not sent";
+        out_.write_line(jsonrpc::error_response(jsonrpc::sniff_id(line).value_or(nullptr), jsonrpc::kParseError, why));
+        log_.error("dropped a stdin line that is not valid JSON");
+        return;
+    }
+    auto info = jsonrpc::classify(message);
+    if (info.kind == jsonrpc::Kind::Invalid) {
+        out_.write_line(jsonrpc::error_response(info.id, jsonrpc::kInvalidRequest,
+                                                "mcp-auth: not a JSON-RPC 2.0 message (" + info.problem + ")"));
+        log_.error("dropped a stdin line that is not JSON-RPC: " + info.problem);
+        return;
+    }
+    auto job = std::make_shared<Job>();
+    bool initialize = info.kind == jsonrpc::Kind::Request && info.method == "initialize";
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (init_in_flight_ || (releasing_ && !releasing)) {
+            held_.push_back(std::move(line));
+            return;
+        }
+        if (initialize) {
+            // A new session starts; nothing may overtake the handshake.
+            init_in_flight_ = true;
+            session_id_.clear();
+            negotiated_version_.clear();
+        }
+        std::string version = mcp::declared_version(message);
+        if (version.empty()) version = negotiated_version_;
+        job->modern = mcp::is_modern_version(version);
+        job->headers.push_back({"Accept", kAccept});
+        for (const auto& h : options_.static_headers) job->headers.push_back(h);
+        for (auto& h : mcp::request_metadata(message, info.method, negotiated_version_, tool_headers_))
+            job->headers.push_back(std::move(h));
+        if (!session_id_.empty()) job->headers.push_back({"Mcp-Session-Id", session_id_});
+    }
+    job->info = std::move(info);
+    job->body = std::move(line);
+    submit(std::move(job));
+}
+
+void Relay::on_oversized(std::string_view prefix, size_t total_bytes) {
+    auto id = jsonrpc::sniff_id(prefix).value_or(nullptr);
+    std::string message = "mcp-auth: the message is " + std::to_string(total_bytes) + " bytes, over the " +
+                          describe_size(options_.max_message_bytes) +
+                          " limit (--max-message-bytes), so it was not sent";
+    out_.write_line(jsonrpc::error_response(id, jsonrpc::kInvalidRequest, message));
+    log_.error("dropped a stdin line of " + std::to_string(total_bytes) + " bytes (over --max-message-bytes)");
+}
+
+void Relay::release_held() {
+    for (;;) {
+        std::vector<std::string> batch;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (held_.empty() || init_in_flight_) {
+                releasing_ = false;
+                return;
+            }
+            batch.swap(held_);
+            releasing_ = true;
+        }
+        for (size_t i = 0; i < batch.size(); ++i) {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (init_in_flight_) {
+                    // Another initialize went out: the rest waits for it, in order.
+                    held_.insert(held_.begin(), std::make_move_iterator(batch.begin() + i),
+                                 std::make_move_iterator(batch.end()));
+                    break;
+                }
+            }
+            dispatch(std::move(batch[i]), true);
+        }
+    }
+}
+
+void Relay::submit(std::shared_ptr<Job> job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    queue_.push_back(std::move(job));
+    ++in_flight_;
+    if (queue_.size() > idle_workers_ && workers_.size() < options_.max_connections) {
+        auto worker = std::make_unique<Worker>();
+        Worker* self = worker.get();
+        workers_.push_back(std::move(worker));
+        self->thread = std::thread([this] { worker_loop(); });
+    }
+    work_cv_.notify_one();
+}
+
+void Relay::worker_loop() {
+    auto conn = std::make_shared<HttpConnection>(options_.server, options_.http);
+    std::unique_lock<std::mutex> lock(mutex_);
+    connections_.push_back(conn);
+    for (;;) {
+        ++idle_workers_;
+        work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        --idle_workers_;
+        if (stopping_) break;
+        auto job = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        run(*conn, *job);
+        lock.lock();
+        if (--in_flight_ == 0) idle_cv_.notify_all();
+    }
+    connections_.erase(std::find(connections_.begin(), connections_.end(), conn));
+}
+
+void Relay::run(HttpConnection& conn, Job& job) {
+    auto started = Clock::now();
+    Reply reply;
+    const size_t limit = options_.max_message_bytes;
+    auto on_head = [&](int status, const HeaderList& headers) {
+        reply.status = status;
+        reply.content_type = lower(find_header(headers, "Content-Type"));
+        reply.session_id = find_header(headers, "Mcp-Session-Id");
+        if (status >= 200 && status < 300 && starts_with(reply.content_type, "text/event-stream")) {
+            reply.sse = std::make_unique<SseParser>([&](const SseEvent& event) {
+                reply.pending_bytes = 0;
+                if (event.type == "message") deliver(event.data, &job, reply);
+            });
+        }
+        return true;
+    };
+    auto on_body = [&](std::string_view chunk) {
+        if (reply.sse) {
+            reply.pending_bytes += chunk.size();
+            if (reply.pending_bytes > limit) return reply.too_big = true, false;
+            reply.sse->feed(chunk);
+            return true;
+        }
+        if (reply.body.size() + chunk.size() > limit) return reply.too_big = true, false;
+        reply.body.append(chunk);
+        return true;
+    };
+    HttpResult result = conn.send("POST", options_.server.target, job.headers, job.body, on_head, on_body);
+
+    bool success = result.error.empty() && !reply.too_big && reply.status >= 200 && reply.status < 300;
+    if (success && !reply.sse && !reply.body.empty()) deliver(reply.body, &job, reply);
+    if (log_.verbose()) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+        log_.debug("POST " + job.label() + (job.is_request() ? " id=" + job.info.id.dump() : "") + " -> " +
+                   (reply.status ? std::to_string(reply.status) : result.error) + " " + reply.content_type + " (" +
+                   std::to_string(ms) + " ms)");
+    }
+    bool initialize = job.is_request() && job.info.method == "initialize";
+    if (initialize) finish_initialize(reply);
+
+    if (result.cancelled && !reply.too_big) return;  // shutting down: nobody is waiting
+    if (!result.error.empty() || reply.too_big) {
+        report_failure(job, reply, result);
+    } else if (!success) {
+        if (job.is_request()) {
+            out_.write_line(http_error(job, reply.status, reply.body));
+        } else {
+            log_.error("the server answered HTTP " + std::to_string(reply.status) + " to " + job.label() +
+                       "; it was not delivered");
+        }
+    } else if (job.is_request() && !reply.answered) {
+        report_failure(job, reply, result);
+    } else if (job.info.method == "notifications/initialized") {
+        start_listen_stream();
+    }
+}
+
+void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
+    json message = json::parse(text, nullptr, false);
+    if (message.is_discarded() || !message.is_object()) {
+        log_.error("the server sent a message that is not a JSON object; it was dropped");
+        return;
+    }
+    bool rewritten = false;
+    if (job && job->is_request()) {
+        auto id = message.find("id");
+        bool response = id != message.end() && *id == job->info.id && !message.contains("method") &&
+                        (message.contains("result") || message.contains("error"));
+        if (response) {
+            reply.answered = true;
+            auto result = message.find("result");
+            if (result != message.end() && result->is_object()) {
+                if (job->info.method == "initialize") {
+                    auto version = result->find("protocolVersion");
+                    if (version != result->end() && version->is_string())
+                        reply.protocol_version = version->get<std::string>();
+                } else if (job->info.method == "tools/list" && job->modern) {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    for (const auto& rejected : tool_headers_.learn(*result)) {
+                        log_.error("ignoring tool \"" + rejected.tool + "\" from the server: " + rejected.reason);
+                        rewritten = true;
+                    }
+                }
+            }
+        }
+    }
+    if (!rewritten && text.find_first_of("\r\n") == std::string_view::npos) {
+        out_.write_line(text);
+    } else {
+        out_.write_line(message.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+}
+
+void Relay::finish_initialize(const Reply& reply) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (reply.answered && !reply.protocol_version.empty()) {
+            negotiated_version_ = reply.protocol_version;
+            session_id_ = reply.session_id;
+            listen_started_ = false;
+            log_.debug("session started: protocol " + negotiated_version_ +
+                       (session_id_.empty() ? ", no session id" : ", with a session id"));
+        }
+        init_in_flight_ = false;
+    }
+    release_held();
+}
+
+void Relay::report_failure(const Job& job, const Reply& reply, const HttpResult& result) {
+    std::string what;
+    std::string hint;
+    json data = {{"host", options_.server.authority()}};
+    if (reply.status) data["status"] = reply.status;
+    if (reply.too_big) {
+        what = "the reply to " + job.label() + " is over the " + describe_size(options_.max_message_bytes) +
+               " limit (--max-message-bytes), so it was dropped";
+    } else if (!result.error.empty()) {
+        what = result.error + " (sending " + job.label() + ")";
+        hint = result.timed_out ? " The server may be overloaded; try again, or raise --timeout."
+                                : " Check that the MCP server is running and that the URL is right.";
+        if (reply.answered) return;  // the stream broke after the answer: nothing is lost
+    } else if (reply.sse) {
+        what = "the server closed the event stream before answering " + job.label();
+        hint = " Try again.";
+    } else {
+        what = "the server sent no JSON-RPC response to " + job.label() +
+               (reply.status ? " (HTTP " + std::to_string(reply.status) + ")" : "");
+        hint = " The URL may not be an MCP endpoint.";
+    }
+    if (job.is_request()) {
+        int code = result.timed_out ? jsonrpc::kTimeout : jsonrpc::kTransportError;
+        out_.write_line(jsonrpc::error_response(job.info.id, code, "mcp-auth: " + what + "." + hint, data));
+    }
+    log_.error(what);
+}
+
+std::string Relay::http_error(const Job& job, int status, const std::string& body) const {
+    json data = {{"status", status}, {"host", options_.server.authority()}};
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
+        const json& error = parsed["error"];
+        if (error.contains("code") && error["code"].is_number_integer() && error.contains("message") &&
+            error["message"].is_string()) {
+            // The server explained itself in JSON-RPC: keep its words, give them our id.
+            if (error.contains("data")) data["server_data"] = error["data"];
+            return jsonrpc::error_response(job.info.id, error["code"].get<int>(), error["message"].get<std::string>(),
+                                           data);
+        }
+    }
+    if (!body.empty() && body.size() <= 512) data["body"] = body;  // short plain-text explanations help
+    std::string message = "mcp-auth: " + options_.server.authority() + " answered HTTP " + std::to_string(status) +
+                          " to " + job.label() + "." + status_hint(status);
+    return jsonrpc::error_response(job.info.id, jsonrpc::kTransportError, message, data);
+}
+
+void Relay::start_listen_stream() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (listen_started_ || stopping_ || negotiated_version_.empty() || mcp::is_modern_version(negotiated_version_))
+        return;
+    listen_started_ = true;
+    if (listen_thread_.joinable()) return;  // one listener per process; a new session reuses it
+    listen_thread_ = std::thread([this] { listen_loop(); });
+}
+
+void Relay::listen_loop() {
+    HttpOptions http = options_.http;
+    http.read_timeout = std::chrono::hours(24);  // an idle stream is normal; shutdown cancels it
+    auto conn = std::make_shared<HttpConnection>(options_.server, http);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        connections_.push_back(conn);
+    }
+    std::string last_event_id;
+    int failures = 0;
+    for (;;) {
+        HeaderList headers{{"Accept", "text/event-stream"}};
+        for (const auto& h : options_.static_headers) headers.push_back(h);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) break;
+            if (!session_id_.empty()) headers.push_back({"Mcp-Session-Id", session_id_});
+            if (!negotiated_version_.empty()) headers.push_back({"MCP-Protocol-Version", negotiated_version_});
+        }
+        if (!last_event_id.empty()) headers.push_back({"Last-Event-ID", last_event_id});
+        Reply reply;
+        SseParser parser([&](const SseEvent& event) {
+            if (event.type == "message") deliver(event.data, nullptr, reply);
+        });
+        bool streaming = false;
+        auto on_head = [&](int status, const HeaderList& h) {
+            reply.status = status;
+            streaming = status == 200 && starts_with(lower(find_header(h, "Content-Type")), "text/event-stream");
+            return streaming;
+        };
+        auto on_body = [&](std::string_view chunk) {
+            failures = 0;
+            parser.feed(chunk);
+            return true;
+        };
+        HttpResult result = conn->send("GET", options_.server.target, headers, "", on_head, on_body);
+        if (!parser.last_event_id().empty()) last_event_id = parser.last_event_id();
+        if (result.cancelled && !streaming) {
+            log_.debug("the server offers no GET stream (HTTP " + std::to_string(reply.status) + ")");
+            break;
+        }
+        if (!result.error.empty() && !result.cancelled && ++failures > 5) {
+            log_.error("giving up on the server's event stream: " + result.error);
+            break;
+        }
+        // Reconnect after the delay the server asked for (SSE `retry`), 1 s by default.
+        auto delay = std::chrono::milliseconds(parser.retry_ms().value_or(1000));
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (stop_cv_.wait_for(lock, delay, [&] { return stopping_; })) break;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    connections_.erase(std::find(connections_.begin(), connections_.end(), conn));
+}
+
+void Relay::end_session() {
+    std::string session;
+    std::string version;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        session = session_id_;
+        version = negotiated_version_;
+    }
+    if (session.empty()) return;
+    // Bounded tightly: the host is waiting for us to exit.
+    HttpOptions http{std::chrono::milliseconds(300), std::chrono::milliseconds(400)};
+    HttpConnection conn(options_.server, http);
+    HeaderList headers = options_.static_headers;
+    headers.push_back({"Mcp-Session-Id", session});
+    if (!version.empty()) headers.push_back({"MCP-Protocol-Version", version});
+    int status = 0;
+    auto result = conn.send(
+        "DELETE", options_.server.target, headers, "", [&](int s, const HeaderList&) { return status = s, true; },
+        [](std::string_view) { return true; });
+    log_.debug("ended the session: " + (status ? "HTTP " + std::to_string(status) : result.error));
+}
+
+void Relay::shutdown(std::chrono::milliseconds grace) {
+    std::vector<std::shared_ptr<HttpConnection>> connections;
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (shut_down_) return;
+        shut_down_ = true;
+        idle_cv_.wait_for(lock, grace, [&] { return in_flight_ == 0; });
+        stopping_ = true;
+        connections = connections_;
+    }
+    work_cv_.notify_all();
+    stop_cv_.notify_all();
+    for (auto& conn : connections) conn->cancel();
+    for (auto& worker : workers_) worker->thread.join();
+    if (listen_thread_.joinable()) listen_thread_.join();
+    end_session();
+}
+
+}  // namespace mcp_auth

@@ -1,0 +1,103 @@
+#include "mcp_auth/url.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mcp_auth {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// A dotted quad whose first octet is 127.
+bool is_ipv4_loopback(std::string_view host) {
+    int parts = 0;
+    size_t start = 0;
+    std::string_view first;
+    while (start <= host.size()) {
+        size_t dot = host.find('.', start);
+        std::string_view part = host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (!all_digits(part) || part.size() > 3 || std::stoi(std::string(part)) > 255) return false;
+        if (parts == 0) first = part;
+        ++parts;
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+    return parts == 4 && first == "127";
+}
+
+}  // namespace
+
+std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
+
+std::string Url::authority() const { return host + ":" + std::to_string(port); }
+
+std::optional<Url> parse_url(std::string_view text, std::string* error) {
+    auto fail = [&](std::string why) -> std::optional<Url> {
+        if (error) *error = std::move(why);
+        return std::nullopt;
+    };
+    size_t sep = text.find("://");
+    if (sep == std::string_view::npos) return fail("not an absolute URL (expected https://host/path)");
+    Url url;
+    url.scheme = lower(text.substr(0, sep));
+    if (url.scheme != "http" && url.scheme != "https")
+        return fail("unsupported scheme \"" + url.scheme + "\" (only https and http are allowed)");
+    std::string_view rest = text.substr(sep + 3);
+    if (rest.find('#') != std::string_view::npos) return fail("a server URL must not contain a fragment");
+    size_t path_at = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, path_at);
+    url.target = path_at == std::string_view::npos ? "/" : std::string(rest.substr(path_at));
+    if (url.target[0] == '?') url.target.insert(0, "/");
+    if (authority.find('@') != std::string_view::npos)
+        return fail("credentials in the URL are not allowed; use --header instead");
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        size_t close = authority.find(']');
+        if (close == std::string_view::npos) return fail("unterminated IPv6 address");
+        url.host = std::string(authority.substr(0, close + 1));
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return fail("unexpected text after the IPv6 address");
+            port_text = after.substr(1);
+        }
+    } else {
+        size_t colon = authority.rfind(':');
+        url.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    }
+    if (url.host.empty() || url.host == "[]") return fail("the URL has no host");
+    url.host = lower(url.host);
+    if (!port_text.empty()) {
+        if (!all_digits(port_text) || port_text.size() > 5) return fail("invalid port \"" + std::string(port_text) + "\"");
+        url.port = std::stoi(std::string(port_text));
+        if (url.port < 1 || url.port > 65535) return fail("port out of range");
+    } else {
+        url.port = url.scheme == "https" ? 443 : 80;
+    }
+    return url;
+}
+
+bool is_loopback_host(std::string_view host) {
+    std::string h = lower(host);
+    if (h == "localhost" || h == "[::1]") return true;
+    if (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0) return true;
+    return is_ipv4_loopback(h);
+}
+
+std::string check_url_policy(const Url& url, bool allow_http) {
+    if (url.scheme == "https" || allow_http || is_loopback_host(url.host)) return {};
+    return "refusing plain http to " + url.host +
+           ": tokens and messages would cross the network unencrypted. Use an https:// URL, "
+           "or pass --allow-http if you really mean it";
+}
+
+}  // namespace mcp_auth

@@ -1,0 +1,386 @@
+// Shared helpers for the mcp-auth integration tests.
+//
+// Everything that starts a process registers it here, so a test file can
+// call `killAll()` in an `after` hook and nothing outlives the run. Every
+// wait takes a timeout: no helper can block forever.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(HERE, '..', '..');
+export const SERVERS_DIR = resolve(REPO_ROOT, 'tests', 'servers');
+export const MCP_SERVER = join(SERVERS_DIR, 'mcp-server.mjs');
+export const FAULT_SERVER = join(SERVERS_DIR, 'fault-server.mjs');
+export const DEFAULT_BIN = resolve(REPO_ROOT, 'build', 'mcp-auth');
+
+// ---------------------------------------------------------------------------
+// The binary under test
+
+/**
+ * Where the mcp-auth binary is, and whether the suites should run.
+ * MCP_AUTH_BIN set but missing is a hard error (someone asked for a binary
+ * that is not there); unset and the default build path missing means skip.
+ */
+export function relayBinary() {
+  const fromEnv = process.env.MCP_AUTH_BIN;
+  if (fromEnv) {
+    const path = resolve(fromEnv);
+    if (!existsSync(path)) throw new Error(`MCP_AUTH_BIN=${fromEnv} does not exist`);
+    return { path, skip: false };
+  }
+  if (existsSync(DEFAULT_BIN)) return { path: DEFAULT_BIN, skip: false };
+  return { path: DEFAULT_BIN, skip: `mcp-auth binary not found (set MCP_AUTH_BIN or build ${DEFAULT_BIN})` };
+}
+
+// ---------------------------------------------------------------------------
+// Small utilities
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Rejects with `label` if `promise` has not settled within `ms`. */
+export function withTimeout(promise, ms, label = 'operation') {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` elapse; returns the value or throws. */
+export async function waitUntil(fn, ms, label = 'condition', stepMs = 25) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
+    await sleep(stepMs);
+  }
+}
+
+/** Deterministic ASCII payload of exactly `n` bytes, used by the `big` tool and checked by tests. */
+export function payloadText(n) {
+  const unit = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+}
+
+/** A temporary directory removed by `killAll()`. */
+const tempDirs = new Set();
+export function tempDir(prefix = 'mcp-auth-it-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** A TCP port on 127.0.0.1 with nothing listening on it (bound, then released). */
+export function deadPort() {
+  return new Promise((resolveP, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolveP(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Process registry
+
+const children = new Set();
+
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Waits for `child` to exit; resolves {code, signal} or throws after `ms`. */
+export function waitExit(child, ms = 5000) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return withTimeout(
+    new Promise((r) => child.once('exit', (code, signal) => r({ code, signal }))),
+    ms,
+    `exit of pid ${child.pid}`,
+  );
+}
+
+/** Kills one child we started: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopChild(child, graceMs = 2000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  try {
+    await waitExit(child, graceMs);
+  } catch {
+    child.kill('SIGKILL');
+    await waitExit(child, 2000).catch(() => {});
+  }
+}
+
+/** Stops every process this module started and removes temporary directories. */
+export async function killAll() {
+  await Promise.all([...children].map((c) => stopChild(c)));
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+// Last resort if a test file dies without running its `after` hooks.
+process.once('exit', () => {
+  for (const c of children) {
+    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Line reading
+
+/**
+ * Splits a readable stream into lines (on \n, a trailing \r is kept off) and
+ * lets tests wait for them with a timeout. All lines stay in `lines`.
+ */
+export class LineReader {
+  constructor(stream, { keep = true } = {}) {
+    this.lines = [];
+    this.keep = keep;
+    this.ended = false;
+    this._buf = Buffer.alloc(0);
+    this._queue = [];
+    this._waiters = [];
+    stream.on('data', (chunk) => this._onData(chunk));
+    stream.on('end', () => this._onEnd());
+    stream.on('close', () => this._onEnd());
+  }
+
+  _onData(chunk) {
+    this._buf = this._buf.length ? Buffer.concat([this._buf, chunk]) : chunk;
+    let idx;
+    while ((idx = this._buf.indexOf(0x0a)) !== -1) {
+      let line = this._buf.subarray(0, idx).toString('utf8');
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      this._buf = this._buf.subarray(idx + 1);
+      this._push(line);
+    }
+  }
+
+  _onEnd() {
+    if (this.ended) return;
+    this.ended = true;
+    if (this._buf.length) {
+      // A final line without its newline is still reported (tests flag it).
+      this.unterminated = this._buf.toString('utf8');
+      this._push(this.unterminated);
+      this._buf = Buffer.alloc(0);
+    }
+    for (const w of this._waiters.splice(0)) w.resolve(null);
+  }
+
+  _push(line) {
+    if (this.keep) this.lines.push(line);
+    const w = this._waiters.shift();
+    if (w) w.resolve(line);
+    else this._queue.push(line);
+  }
+
+  /** Next unread line, or null at end of stream; throws after `ms`. */
+  next(ms = 5000, label = 'a line') {
+    if (this._queue.length) return Promise.resolve(this._queue.shift());
+    if (this.ended) return Promise.resolve(null);
+    let waiter;
+    const p = new Promise((resolveP, reject) => { waiter = { resolve: resolveP, reject }; });
+    this._waiters.push(waiter);
+    return withTimeout(p, ms, label).catch((err) => {
+      const i = this._waiters.indexOf(waiter);
+      if (i !== -1) this._waiters.splice(i, 1);
+      throw err;
+    });
+  }
+
+  /** Reads lines until `pred(line)` holds; returns that line. Skipped lines are returned in `skipped`. */
+  async waitFor(pred, ms = 5000, label = 'matching line') {
+    const deadline = Date.now() + ms;
+    const skipped = [];
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${label}; skipped: ${JSON.stringify(skipped).slice(0, 500)}`);
+      const line = await this.next(left, label);
+      if (line === null) throw new Error(`stream ended while waiting for ${label}; skipped: ${JSON.stringify(skipped).slice(0, 500)}`);
+      if (pred(line)) return { line, skipped };
+      skipped.push(line);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Test servers
+
+/**
+ * Starts one of tests/servers/*.mjs, waits for `LISTENING <port>`, and
+ * returns { port, url, proc, stderr(), stop() }.
+ */
+export async function startServer(script, args = [], { timeoutMs = 10000 } = {}) {
+  const proc = track(spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stderr = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const out = new LineReader(proc.stdout);
+  let line;
+  try {
+    line = await out.next(timeoutMs, `LISTENING from ${script}`);
+  } catch (err) {
+    await stopChild(proc);
+    throw new Error(`${err.message}\nserver stderr:\n${stderr}`);
+  }
+  const m = /^LISTENING (\d+)$/.exec(line ?? '');
+  if (!m) {
+    await stopChild(proc);
+    throw new Error(`unexpected first line from ${script}: ${JSON.stringify(line)}\nstderr:\n${stderr}`);
+  }
+  const port = Number(m[1]);
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/mcp`,
+    proc,
+    stdout: out,
+    stderr: () => stderr,
+    stop: () => stopChild(proc),
+  };
+}
+
+/** Starts the SDK MCP server with a request log in a fresh temp dir. */
+export async function startMcpServer({ era = 'legacy', mode = 'sse', extraArgs = [] } = {}) {
+  const logFile = join(tempDir(), 'requests.jsonl');
+  const srv = await startServer(MCP_SERVER, ['--port', '0', '--era', era, '--mode', mode, '--request-log', logFile, ...extraArgs]);
+  return { ...srv, logFile, log: () => readRequestLog(logFile) };
+}
+
+/** Starts the raw fault server with the given behaviour. */
+export async function startFaultServer(behaviour) {
+  const logFile = join(tempDir(), 'fault-requests.jsonl');
+  const srv = await startServer(FAULT_SERVER, ['--port', '0', '--behaviour', behaviour, '--request-log', logFile]);
+  return { ...srv, logFile, log: () => readRequestLog(logFile) };
+}
+
+/** Parses a --request-log file (one JSON object per line); a missing file is an empty log. */
+export function readRequestLog(file) {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// ---------------------------------------------------------------------------
+// The relay under test, driven with raw lines
+
+/**
+ * Spawns mcp-auth with `args` and returns a handle:
+ *   send(obj | string | Buffer)  writes one line (adds the newline)
+ *   request(obj, ms)             sends and waits for the reply line with the same id
+ *   out                          LineReader over stdout (all lines in out.lines)
+ *   stderr()                     everything written to stderr so far
+ *   closeStdin(), kill(sig), exited(ms)
+ */
+export function spawnRelay(bin, args, { env = {}, inheritEnv = true } = {}) {
+  const proc = track(spawn(bin, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: inheritEnv ? { ...process.env, ...env } : env,
+  }));
+  let stderr = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdin.on('error', () => { /* EPIPE after the relay exits is reported by the tests themselves */ });
+  const out = new LineReader(proc.stdout);
+  const handle = {
+    proc,
+    out,
+    stderr: () => stderr,
+    send(msg) {
+      let buf;
+      if (Buffer.isBuffer(msg)) buf = msg;
+      else if (typeof msg === 'string') buf = Buffer.from(msg, 'utf8');
+      else buf = Buffer.from(JSON.stringify(msg), 'utf8');
+      proc.stdin.write(Buffer.concat([buf, Buffer.from('\n')]));
+    },
+    /** Waits for the next stdout line that parses as JSON with the given id. */
+    async reply(id, ms = 5000) {
+      const { line } = await out.waitFor((l) => {
+        try { return JSON.parse(l).id === id; } catch { return false; }
+      }, ms, `reply with id ${JSON.stringify(id)}`);
+      return JSON.parse(line);
+    },
+    async request(msg, ms = 5000) {
+      handle.send(msg);
+      return handle.reply(msg.id, ms);
+    },
+    closeStdin() { proc.stdin.end(); },
+    kill(sig = 'SIGTERM') { proc.kill(sig); },
+    exited(ms = 5000) { return waitExit(proc, ms); },
+  };
+  return handle;
+}
+
+/** Asserts-friendly check: every stdout line is one complete JSON-RPC message. Returns the bad lines. */
+export function nonJsonRpcLines(lines) {
+  return lines.filter((l) => {
+    try {
+      const m = JSON.parse(l);
+      return !(m && typeof m === 'object' && !Array.isArray(m) && m.jsonrpc === '2.0');
+    } catch {
+      return true;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Raw message builders
+
+let nextId = 1;
+/** A fresh numeric id, unique within the test process. */
+export const freshId = () => nextId++;
+
+export const LEGACY_VERSION = '2025-11-25';
+export const MODERN_VERSION = '2026-07-28';
+
+export function initializeRequest(id, protocolVersion = LEGACY_VERSION) {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: {
+      protocolVersion,
+      capabilities: {},
+      clientInfo: { name: 'raw-stdio-test', version: '0.0.0' },
+    },
+  };
+}
+
+export const initializedNotification = () => ({ jsonrpc: '2.0', method: 'notifications/initialized' });
+
+/** The 2026-07-28 per-request _meta envelope, as the spec's examples show it. */
+export function modernMeta(protocolVersion = MODERN_VERSION) {
+  return {
+    'io.modelcontextprotocol/protocolVersion': protocolVersion,
+    'io.modelcontextprotocol/clientInfo': { name: 'raw-stdio-test', version: '0.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+}
+
+/** A 2026-07-28 request: `params` plus the `_meta` envelope. */
+export function modernRequest(id, method, params = {}) {
+  return { jsonrpc: '2.0', id, method, params: { ...params, _meta: { ...modernMeta(), ...(params._meta ?? {}) } } };
+}
+
+/** Legacy handshake over a raw relay: initialize + initialized; returns the InitializeResult. */
+export async function legacyHandshake(relay, ms = 5000) {
+  const id = freshId();
+  const reply = await relay.request(initializeRequest(id), ms);
+  if (!reply.result) throw new Error(`initialize failed: ${JSON.stringify(reply)}`);
+  relay.send(initializedNotification());
+  return reply.result;
+}
+
+/** Text of the first content block of a tools/call result. */
+export const toolText = (result) => result?.content?.find((c) => c.type === 'text')?.text;

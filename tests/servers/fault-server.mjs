@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// A misbehaving HTTP endpoint for mcp-auth fault tests (plain node:http, no SDK).
+//
+//   node tests/servers/fault-server.mjs --behaviour B [--port N] [--request-log FILE] [--quiet]
+//
+// Behaviours (applied to every POST; GET and DELETE get 405):
+//   status500     500 text/plain "boom"
+//   jsonrpc-error 400 application/json {"jsonrpc":"2.0","id":null,"error":{"code":-32600,...}}
+//   hang          reads the request, never answers (the socket stays open)
+//   reset-sse     200 text/event-stream, one event (a notifications/message),
+//                 then the socket is destroyed mid-stream
+//
+// Listens on 127.0.0.1 and prints exactly one line `LISTENING <port>` on
+// stdout when ready; everything else goes to stderr. The request log has the
+// same shape as mcp-server.mjs's (authorization values redacted).
+
+import http from 'node:http';
+import { appendFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const BEHAVIOURS = ['status500', 'jsonrpc-error', 'hang', 'reset-sse'];
+
+function usage(msg) {
+  if (msg) process.stderr.write(`fault-server: ${msg}\n`);
+  process.stderr.write(`usage: node tests/servers/fault-server.mjs --behaviour ${BEHAVIOURS.join('|')} [--port N] [--request-log FILE] [--quiet]\n`);
+  process.exit(2);
+}
+
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      behaviour: { type: 'string' },
+      behavior: { type: 'string' },
+      port: { type: 'string', default: '0' },
+      'request-log': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (err) {
+  usage(err.message);
+}
+if (opts.help) usage();
+const behaviour = opts.behaviour ?? opts.behavior;
+if (!BEHAVIOURS.includes(behaviour)) usage(`unknown or missing --behaviour ${behaviour ?? ''}`);
+const port = Number(opts.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
+const log = (msg) => { if (!opts.quiet) process.stderr.write(`[fault-server ${behaviour}] ${msg}\n`); };
+
+function record(req, body, status) {
+  let jsonrpcMethod;
+  let jsonrpcId;
+  try {
+    const msg = JSON.parse(body);
+    jsonrpcMethod = msg?.method;
+    jsonrpcId = msg?.id;
+  } catch { /* not JSON: logged without the JSON-RPC fields */ }
+  const headers = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    headers[k.toLowerCase()] = ['authorization', 'proxy-authorization'].includes(k.toLowerCase()) ? '<redacted>' : v;
+  }
+  const entry = { time: Date.now(), method: req.method, path: new URL(req.url ?? '/', 'http://x').pathname, headers, jsonrpcMethod, jsonrpcId, status };
+  if (opts['request-log']) appendFileSync(opts['request-log'], JSON.stringify(entry) + '\n');
+  log(`${req.method} ${entry.path} ${jsonrpcMethod ?? ''} -> ${status ?? 'never answered'}`);
+}
+
+const sockets = new Set();
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    if (req.method !== 'POST') {
+      record(req, body, 405);
+      res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain' });
+      res.end('method not allowed');
+      return;
+    }
+    switch (behaviour) {
+      case 'status500':
+        record(req, body, 500);
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end('boom');
+        break;
+      case 'jsonrpc-error':
+        record(req, body, 400);
+        res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32600, message: 'Invalid Request: fault-server rejects everything' },
+        }));
+        break;
+      case 'hang':
+        record(req, body, null);
+        // Never answer; the socket is destroyed at shutdown.
+        break;
+      case 'reset-sse': {
+        record(req, body, 200);
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+        const note = { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'fault-server: stream will reset' } };
+        res.write(`event: message\ndata: ${JSON.stringify(note)}\n\n`);
+        setTimeout(() => req.socket.destroy(), 50);
+        break;
+      }
+    }
+  });
+});
+server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+server.requestTimeout = 0;
+server.headersTimeout = 0;
+
+server.listen(port, '127.0.0.1', () => {
+  const actual = server.address().port;
+  process.stdout.write(`LISTENING ${actual}\n`);
+  log(`listening on http://127.0.0.1:${actual}/mcp`);
+});
+
+function shutdown() {
+  server.close(() => process.exit(0));
+  for (const s of sockets) s.destroy();
+  setTimeout(() => process.exit(0), 500).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

@@ -1,0 +1,60 @@
+#include <doctest/doctest.h>
+
+#include "mcp_auth/jsonrpc.h"
+
+using namespace mcp_auth::jsonrpc;
+
+TEST_CASE("classify") {
+    auto request = classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})"));
+    CHECK(request.kind == Kind::Request);
+    CHECK(request.id == 1);
+    CHECK(request.method == "tools/list");
+    auto notification = classify(json::parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"));
+    CHECK(notification.kind == Kind::Notification);
+    CHECK(notification.id.is_null());
+    auto response = classify(json::parse(R"({"jsonrpc":"2.0","id":"s-1","result":{}})"));
+    CHECK(response.kind == Kind::Response);
+    CHECK(response.id == "s-1");
+    CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":"s-1","error":{"code":1,"message":"x"}})")).kind ==
+          Kind::Response);
+    SUBCASE("invalid messages say why") {
+        CHECK(classify(json::parse("[1,2]")).problem.find("batch") != std::string::npos);
+        CHECK(classify(json::parse("42")).kind == Kind::Invalid);
+        CHECK(classify(json::parse(R"({"id":1,"method":"x"})")).problem.find("jsonrpc") != std::string::npos);
+        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1.5,"method":"x"})")).kind == Kind::Invalid);
+        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":7})")).kind == Kind::Invalid);
+        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1,"result":1,"error":{}})")).kind == Kind::Invalid);
+        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":3,"method":7})")).id == 3);
+    }
+}
+
+TEST_CASE("error_response") {
+    auto line = error_response(5, kParseError, "bad", {{"status", 500}});
+    auto parsed = json::parse(line);
+    CHECK(parsed["id"] == 5);
+    CHECK(parsed["error"]["code"] == -32700);
+    CHECK(parsed["error"]["data"]["status"] == 500);
+    CHECK(line.find('\n') == std::string::npos);
+    // Invalid UTF-8 in a message never breaks the line.
+    CHECK(json::accept(error_response(nullptr, kInternalError, "bad \xff byte")));
+}
+
+TEST_CASE("sniff_id") {
+    CHECK(sniff_id(R"({"jsonrpc":"2.0","id":7,"method":)") == json(7));
+    CHECK(sniff_id(R"({"id":"abc","method":"x"})") == json("abc"));
+    CHECK(sniff_id(R"(  {"method":"x","params":{"id":9},"id":-3,)") == json(-3));
+    CHECK_FALSE(sniff_id(R"({"method":"x","params":{"id":9}})"));  // nested ids do not count
+    CHECK_FALSE(sniff_id(R"({"method":"the \"id\": 4","x":1})"));
+    CHECK_FALSE(sniff_id(R"({"jsonrpc":"2.0","id":12)"));  // cut off: could be 123
+    CHECK_FALSE(sniff_id("not json"));
+    CHECK_FALSE(sniff_id(R"({"id":{"a":1}})"));
+}
+
+TEST_CASE("is_one_line_object and to_one_line") {
+    CHECK(is_one_line_object(R"({"a":1})"));
+    CHECK_FALSE(is_one_line_object("{\n\"a\":1}"));
+    CHECK_FALSE(is_one_line_object("[1]"));
+    CHECK_FALSE(is_one_line_object("{\"a\":"));
+    CHECK(to_one_line("{\n  \"a\": 1\n}") == R"({"a":1})");
+    CHECK_FALSE(to_one_line("<html>"));
+}
