@@ -44,9 +44,10 @@ MessageInfo classify(const json& message) {
 }
 
 std::string error_response(const json& id, int code, std::string_view message, const json& data) {
-    json error = {{"code", code}, {"message", message}};
+    // Keys in the conventional order, so a person reading the stream sees "jsonrpc" first.
+    nlohmann::ordered_json error = {{"code", code}, {"message", message}};
     if (!data.is_null()) error["data"] = data;
-    json out = {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
+    nlohmann::ordered_json out = {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -384,6 +384,7 @@ void Relay::listen_loop() {
             return true;
         };
         HttpResult result = conn->send("GET", options_.server.target, headers, "", on_head, on_body);
+        log_.debug("GET event stream -> " + (reply.status ? "HTTP " + std::to_string(reply.status) : result.error));
         if (!parser.last_event_id().empty()) last_event_id = parser.last_event_id();
         if (result.cancelled && !streaming) {
             log_.debug("the server offers no GET stream (HTTP " + std::to_string(reply.status) + ")");

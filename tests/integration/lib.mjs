@@ -253,9 +253,10 @@ export async function startServer(script, args = [], { timeoutMs = 10000 } = {})
 }
 
 /** Starts the SDK MCP server with a request log in a fresh temp dir. */
-export async function startMcpServer({ era = 'legacy', mode = 'sse', extraArgs = [] } = {}) {
+export async function startMcpServer({ era = 'legacy', mode, extraArgs = [] } = {}) {
   const logFile = join(tempDir(), 'requests.jsonl');
-  const srv = await startServer(MCP_SERVER, ['--port', '0', '--era', era, '--mode', mode, '--request-log', logFile, ...extraArgs]);
+  const modeArgs = mode ? ['--mode', mode] : []; // default: sse (legacy), auto (modern)
+  const srv = await startServer(MCP_SERVER, ['--port', '0', '--era', era, ...modeArgs, '--request-log', logFile, ...extraArgs]);
   return { ...srv, logFile, log: () => readRequestLog(logFile) };
 }
 

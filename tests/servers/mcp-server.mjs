@@ -21,7 +21,7 @@
 //   never streams (progress notifications are then dropped by the SDK).
 //
 // Tools: echo {text}, slow {ms}, progress {steps, ms}, elicit {message},
-//   big {bytes}, size {data}; modern era also region_query {region, query?}
+//   big {bytes}, size {data}; modern era also region_query {region?, query?}
 //   whose `region` carries "x-mcp-header": "Region".
 //
 // --request-log FILE appends one JSON line per HTTP request:
@@ -427,11 +427,10 @@ async function modernEra() {
           region: { type: 'string', description: 'Region to run in', 'x-mcp-header': 'Region' },
           query: { type: 'string', description: 'Anything' },
         },
-        required: ['region'],
       }),
     }, async (args, c) => {
       const header = c.http?.req?.headers.get('mcp-param-region') ?? null;
-      return textResult(JSON.stringify({ region: args.region, header }));
+      return textResult(JSON.stringify({ region: args.region ?? null, header }));
     });
 
     return server;
