@@ -10,7 +10,8 @@ std::string encode(std::string_view bytes, const char* alphabet, bool pad) {
     out.reserve((bytes.size() + 2) / 3 * 4);
     size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
-        uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+        uint32_t n =
+            (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
         out += alphabet[n >> 18];
         out += alphabet[(n >> 12) & 63];
         out += alphabet[(n >> 6) & 63];

@@ -10,13 +10,18 @@ namespace mcp_auth {
 namespace {
 
 void add_proxy_options(CLI::App& app, ProxyArgs& args) {
-    app.add_option("url", args.url, "Streamable HTTP MCP endpoint, e.g. https://mcp.example.com/mcp")->required();
-    app.add_option("-H,--header", args.headers,
-                   "Extra request header \"Name: value\"; ${VAR} expands from the environment (repeatable)")
+    app.add_option("url", args.url,
+                   "Streamable HTTP MCP endpoint, e.g. https://mcp.example.com/mcp")
+        ->required();
+    app.add_option(
+           "-H,--header", args.headers,
+           "Extra request header \"Name: value\"; ${VAR} expands from the environment (repeatable)")
         ->type_name("\"NAME: VALUE\"");
     app.add_flag("--allow-http", args.allow_http, "Allow plain http:// to a non-loopback host");
-    app.add_flag("-v,--verbose", args.verbose, "Log each HTTP exchange to stderr (never header values)");
-    app.add_option("--timeout", args.timeout_s, "Seconds a request may wait silently for reply bytes")
+    app.add_flag("-v,--verbose", args.verbose,
+                 "Log each HTTP exchange to stderr (never header values)");
+    app.add_option("--timeout", args.timeout_s,
+                   "Seconds a request may wait silently for reply bytes")
         ->default_val(300)
         ->check(CLI::PositiveNumber);
     app.add_option("--connect-timeout", args.connect_timeout_s, "Seconds to wait for a connection")
@@ -26,7 +31,8 @@ void add_proxy_options(CLI::App& app, ProxyArgs& args) {
                    "Largest message accepted in either direction; larger ones get an error")
         ->default_val(64u << 20)
         ->check(CLI::Range(size_t{1024}, size_t{1} << 34));
-    app.add_option("--max-connections", args.max_connections, "Most connections to the server at once")
+    app.add_option("--max-connections", args.max_connections,
+                   "Most connections to the server at once")
         ->default_val(64)
         ->check(CLI::Range(1, 1024));
 }
@@ -48,7 +54,8 @@ Invocation parse_command_line(int argc, char** argv) {
     app.require_subcommand(0, 1);
     add_proxy_options(app, inv.proxy);
 
-    auto* proxy = app.add_subcommand("proxy", "Relay stdin/stdout to the server (the default command)");
+    auto* proxy =
+        app.add_subcommand("proxy", "Relay stdin/stdout to the server (the default command)");
     ProxyArgs proxy_args;
     add_proxy_options(*proxy, proxy_args);
 
@@ -70,7 +77,8 @@ Invocation parse_command_line(int argc, char** argv) {
     if (proxy->parsed()) {
         inv.proxy = proxy_args;
     } else if (inv.proxy.url.empty()) {
-        std::cerr << "mcp-auth: missing the server URL.\nUsage: mcp-auth [options] <url>   (mcp-auth --help for more)\n";
+        std::cerr << "mcp-auth: missing the server URL.\nUsage: mcp-auth [options] <url>   "
+                     "(mcp-auth --help for more)\n";
         inv.exit_code = kExitUsage;
         return inv;
     }

@@ -11,7 +11,8 @@ void LineFramer::feed(std::string_view bytes) {
         } else if (line_.size() + part.size() > max_) {
             // Keep just enough to report the error, then stop buffering this line.
             size_t total = line_.size() + part.size();
-            if (line_.size() < kOversizePrefix) line_.append(part.substr(0, kOversizePrefix - line_.size()));
+            if (line_.size() < kOversizePrefix)
+                line_.append(part.substr(0, kOversizePrefix - line_.size()));
             skipped_ = total;
         } else {
             line_.append(part);

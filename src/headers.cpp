@@ -6,7 +6,8 @@
 
 namespace mcp_auth {
 
-std::optional<std::string> expand_env(std::string_view text, const EnvLookup& env, std::string* error) {
+std::optional<std::string> expand_env(std::string_view text, const EnvLookup& env,
+                                      std::string* error) {
     std::string out;
     out.reserve(text.size());
     for (size_t i = 0; i < text.size(); ++i) {
@@ -23,9 +24,10 @@ std::optional<std::string> expand_env(std::string_view text, const EnvLookup& en
                 return std::nullopt;
             }
             std::string name(text.substr(i + 2, close - i - 2));
-            bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
-                return std::isalnum(ch) || ch == '_';
-            });
+            bool valid =
+                !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+                    return std::isalnum(ch) || ch == '_';
+                });
             if (!valid) {
                 if (error) *error = "invalid variable name \"${" + name + "}\"";
                 return std::nullopt;
@@ -52,12 +54,14 @@ bool is_token(std::string_view name) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
                return std::tolower(x) == std::tolower(y);
            });
 }
 
-std::optional<Header> parse_header(std::string_view spec, const EnvLookup& env, std::string* error) {
+std::optional<Header> parse_header(std::string_view spec, const EnvLookup& env,
+                                   std::string* error) {
     size_t colon = spec.find(':');
     if (colon == std::string_view::npos) {
         if (error) *error = "expected \"Name: value\", got \"" + std::string(spec) + "\"";
@@ -77,12 +81,12 @@ std::optional<Header> parse_header(std::string_view spec, const EnvLookup& env, 
         if (error) *error = "header " + std::string(name) + ": " + expand_error;
         return std::nullopt;
     }
-    bool clean = std::none_of(value->begin(), value->end(), [](unsigned char c) {
-        return (c < 0x20 && c != '\t') || c == 0x7f;
-    });
+    bool clean = std::none_of(value->begin(), value->end(),
+                              [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
     if (!clean) {
         // The value may hold a secret: name the header, never echo the value.
-        if (error) *error = "header " + std::string(name) + ": the value contains control characters";
+        if (error)
+            *error = "header " + std::string(name) + ": the value contains control characters";
         return std::nullopt;
     }
     return Header{std::string(name), std::move(*value)};

@@ -14,7 +14,8 @@ std::string find_header(const HeaderList& headers, std::string_view name) {
 }
 
 struct HttpConnection::Impl {
-    Impl(const Url& server, const HttpOptions& opts) : url(server), options(opts), client(server.origin()) {
+    Impl(const Url& server, const HttpOptions& opts)
+        : url(server), options(opts), client(server.origin()) {
         client.set_keep_alive(true);
         client.set_tcp_nodelay(true);  // without it every POST with a body waits ~40 ms (Nagle)
         client.set_connection_timeout(opts.connect_timeout);
@@ -44,7 +45,8 @@ namespace {
 std::string describe(httplib::Error error, const Url& url) {
     switch (error) {
         case httplib::Error::Connection:
-            return "could not connect to " + url.authority() + " (connection refused or host unreachable)";
+            return "could not connect to " + url.authority() +
+                   " (connection refused or host unreachable)";
         case httplib::Error::ConnectionTimeout:
             return "timed out connecting to " + url.authority();
         case httplib::Error::Read:
@@ -66,8 +68,9 @@ std::string describe(httplib::Error error, const Url& url) {
 
 }  // namespace
 
-HttpResult HttpConnection::send(const std::string& method, const std::string& target, const HeaderList& headers,
-                                const std::string& body, const HeadHandler& on_head, const BodyHandler& on_body) {
+HttpResult HttpConnection::send(const std::string& method, const std::string& target,
+                                const HeaderList& headers, const std::string& body,
+                                const HeadHandler& on_head, const BodyHandler& on_body) {
     HttpResult result;
     if (impl_->cancelled) {
         result.cancelled = true;
@@ -96,7 +99,8 @@ HttpResult HttpConnection::send(const std::string& method, const std::string& ta
     };
     req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
         last_activity = Clock::now();
-        if (impl_->cancelled || !on_body(std::string_view(data, len))) return stopped_by_handler = true, false;
+        if (impl_->cancelled || !on_body(std::string_view(data, len)))
+            return stopped_by_handler = true, false;
         return true;
     };
     impl_->in_flight = true;

@@ -7,7 +7,8 @@ namespace mcp_auth::jsonrpc {
 MessageInfo classify(const json& message) {
     MessageInfo info;
     if (!message.is_object()) {
-        info.problem = message.is_array() ? "batches are not supported by MCP" : "a message must be a JSON object";
+        info.problem = message.is_array() ? "batches are not supported by MCP"
+                                          : "a message must be a JSON object";
         return info;
     }
     auto version = message.find("jsonrpc");
@@ -104,13 +105,16 @@ std::optional<json> sniff_id(std::string_view text) {
                 if (v_end == std::string_view::npos) return std::nullopt;
             } else {
                 v_end = v;
-                while (v_end < text.size() && (std::isdigit(static_cast<unsigned char>(text[v_end])) || text[v_end] == '-'))
+                while (
+                    v_end < text.size() &&
+                    (std::isdigit(static_cast<unsigned char>(text[v_end])) || text[v_end] == '-'))
                     ++v_end;
                 // A number cut off by the end of the text is not trustworthy.
                 if (v_end == v || v_end == text.size()) return std::nullopt;
             }
             json id = json::parse(text.substr(v, v_end - v), nullptr, false);
-            if (id.is_discarded() || !(id.is_string() || id.is_number_integer())) return std::nullopt;
+            if (id.is_discarded() || !(id.is_string() || id.is_number_integer()))
+                return std::nullopt;
             return id;
         }
     }
@@ -120,7 +124,8 @@ std::optional<json> sniff_id(std::string_view text) {
 bool is_one_line_object(std::string_view text) {
     size_t i = skip_space(text, 0);
     if (i >= text.size() || text[i] != '{') return false;
-    if (text.find('\n') != std::string_view::npos || text.find('\r') != std::string_view::npos) return false;
+    if (text.find('\n') != std::string_view::npos || text.find('\r') != std::string_view::npos)
+        return false;
     return json::accept(text);
 }
 

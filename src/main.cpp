@@ -25,7 +25,9 @@ std::optional<std::string> getenv_lookup(const std::string& name) {
     return std::string(value);
 }
 
-std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); }
+std::chrono::milliseconds seconds(double s) {
+    return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+}
 
 // Turns SIGTERM/SIGINT/SIGHUP into a byte on a pipe, so the stdin loop can stop
 // cleanly from one place. The signals are blocked in every thread but this one.
@@ -79,9 +81,10 @@ int run_proxy(const ProxyArgs& args) {
     int signal_fd = start_signal_pipe();
     LineWriter out(STDOUT_FILENO);
     Relay relay(options, out, log);
-    LineFramer framer(args.max_message_bytes,
-                      {[&](std::string&& line) { relay.on_line(std::move(line)); },
-                       [&](std::string_view prefix, size_t total) { relay.on_oversized(prefix, total); }});
+    LineFramer framer(
+        args.max_message_bytes,
+        {[&](std::string&& line) { relay.on_line(std::move(line)); },
+         [&](std::string_view prefix, size_t total) { relay.on_oversized(prefix, total); }});
     log.debug("relaying stdin to " + url->origin() + url->target);
 
     bool signalled = false;

@@ -7,7 +7,9 @@
 
 namespace mcp_auth::mcp {
 
-bool is_modern_version(std::string_view version) { return !version.empty() && version >= kFirstModernVersion; }
+bool is_modern_version(std::string_view version) {
+    return !version.empty() && version >= kFirstModernVersion;
+}
 
 std::string declared_version(const json& message) {
     auto params = message.find("params");
@@ -15,15 +17,17 @@ std::string declared_version(const json& message) {
     auto meta = params->find("_meta");
     if (meta == params->end() || !meta->is_object()) return {};
     auto version = meta->find(kProtocolVersionMeta);
-    return version != meta->end() && version->is_string() ? version->get<std::string>() : std::string();
+    return version != meta->end() && version->is_string() ? version->get<std::string>()
+                                                          : std::string();
 }
 
 std::string encode_header_value(std::string_view value) {
-    bool plain = !value.empty() && value.front() != ' ' && value.front() != '\t' && value.back() != ' ' &&
-                 value.back() != '\t' && std::all_of(value.begin(), value.end(), [](unsigned char c) {
-                     return (c >= 0x20 && c <= 0x7e) || c == '\t';
-                 });
-    bool looks_encoded = value.size() >= 11 && value.substr(0, 9) == "=?base64?" && value.substr(value.size() - 2) == "?=";
+    bool plain = !value.empty() && value.front() != ' ' && value.front() != '\t' &&
+                 value.back() != ' ' && value.back() != '\t' &&
+                 std::all_of(value.begin(), value.end(),
+                             [](unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\t'; });
+    bool looks_encoded = value.size() >= 11 && value.substr(0, 9) == "=?base64?" &&
+                         value.substr(value.size() - 2) == "?=";
     if (plain && !looks_encoded) return std::string(value);
     return "=?base64?" + base64_encode(value) + "?=";
 }
@@ -35,7 +39,8 @@ struct SchemaWalk {
     std::string problem;
 };
 
-void walk(const json& node, std::vector<std::string>& path, bool reachable, bool is_schema, SchemaWalk& out) {
+void walk(const json& node, std::vector<std::string>& path, bool reachable, bool is_schema,
+          SchemaWalk& out) {
     if (!out.problem.empty()) return;
     if (node.is_array()) {
         for (const auto& item : node) walk(item, path, false, true, out);
@@ -46,7 +51,8 @@ void walk(const json& node, std::vector<std::string>& path, bool reachable, bool
         auto annotation = node.find("x-mcp-header");
         if (annotation != node.end()) {
             if (!reachable || path.empty()) {
-                out.problem = "x-mcp-header is only allowed on properties reachable through \"properties\"";
+                out.problem =
+                    "x-mcp-header is only allowed on properties reachable through \"properties\"";
                 return;
             }
             if (!annotation->is_string() || !is_token(annotation->get<std::string>())) {
@@ -56,7 +62,8 @@ void walk(const json& node, std::vector<std::string>& path, bool reachable, bool
             auto type = node.find("type");
             if (type == node.end() || !type->is_string() ||
                 (*type != "string" && *type != "integer" && *type != "boolean")) {
-                out.problem = "x-mcp-header is only allowed on string, integer or boolean properties";
+                out.problem =
+                    "x-mcp-header is only allowed on string, integer or boolean properties";
                 return;
             }
             std::string name = annotation->get<std::string>();
@@ -83,7 +90,8 @@ void walk(const json& node, std::vector<std::string>& path, bool reachable, bool
 }
 
 // Reads the argument at `path`; empty when absent, null or of a type headers cannot carry.
-std::string argument_text(const json& arguments, const std::vector<std::string>& path, bool* present) {
+std::string argument_text(const json& arguments, const std::vector<std::string>& path,
+                          bool* present) {
     const json* node = &arguments;
     for (const auto& key : path) {
         if (!node->is_object()) return *present = false, std::string();
@@ -143,8 +151,8 @@ HeaderList ToolHeaderMap::headers_for(const std::string& tool, const json& argum
     return out;
 }
 
-HeaderList request_metadata(const json& message, std::string_view method, std::string_view negotiated_version,
-                            const ToolHeaderMap& tools) {
+HeaderList request_metadata(const json& message, std::string_view method,
+                            std::string_view negotiated_version, const ToolHeaderMap& tools) {
     HeaderList out;
     std::string version = declared_version(message);
     if (version.empty()) version = std::string(negotiated_version);
@@ -159,7 +167,8 @@ HeaderList request_metadata(const json& message, std::string_view method, std::s
         if (name != params->end() && name->is_string()) {
             out.push_back({"Mcp-Name", encode_header_value(name->get<std::string>())});
             if (method == "tools/call" && params->contains("arguments")) {
-                for (auto& header : tools.headers_for(name->get<std::string>(), (*params)["arguments"]))
+                for (auto& header :
+                     tools.headers_for(name->get<std::string>(), (*params)["arguments"]))
                     out.push_back(std::move(header));
             }
         }

@@ -1,8 +1,8 @@
 #include "mcp_auth/output.h"
 
-#include <cerrno>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <cerrno>
 
 namespace mcp_auth {
 

@@ -15,11 +15,14 @@ namespace {
 constexpr const char* kAccept = "application/json, text/event-stream";
 
 std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
 
 std::string describe_size(size_t bytes) {
     if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
@@ -28,7 +31,8 @@ std::string describe_size(size_t bytes) {
 
 std::string status_hint(int status) {
     if (status == 401)
-        return " The server requires authorization: pass a token with --header \"Authorization: Bearer "
+        return " The server requires authorization: pass a token with --header \"Authorization: "
+               "Bearer "
                "${TOKEN}\".";
     if (status == 403) return " The server refused access to this request.";
     if (status == 404) return " Check the server URL (path included).";
@@ -57,7 +61,7 @@ struct Relay::Reply {
     std::unique_ptr<SseParser> sse;
     size_t pending_bytes = 0;  // SSE bytes since the last complete event
     bool too_big = false;
-    bool answered = false;  // the response to this request went out
+    bool answered = false;         // the response to this request went out
     std::string protocol_version;  // from an InitializeResult
 };
 
@@ -68,22 +72,29 @@ struct Relay::Worker {
 Relay::Relay(RelayOptions options, LineWriter& out, Log& log)
     : options_(std::move(options)), out_(out), log_(log) {}
 
-Relay::~Relay() { shutdown(std::chrono::milliseconds(0)); }
+Relay::~Relay() {
+    shutdown(std::chrono::milliseconds(0));
+}
 
-void Relay::on_line(std::string&& line) { dispatch(std::move(line), false); }
+void Relay::on_line(std::string&& line) {
+    dispatch(std::move(line), false);
+}
 
 void Relay::dispatch(std::string&& line, bool releasing) {
     json message = json::parse(line, nullptr, false);
     if (message.is_discarded()) {
-        std::string why = "mcp-auth: the message is not valid JSON (or not UTF-8), so it was not sent";
-        out_.write_line(jsonrpc::error_response(jsonrpc::sniff_id(line).value_or(nullptr), jsonrpc::kParseError, why));
+        std::string why =
+            "mcp-auth: the message is not valid JSON (or not UTF-8), so it was not sent";
+        out_.write_line(jsonrpc::error_response(jsonrpc::sniff_id(line).value_or(nullptr),
+                                                jsonrpc::kParseError, why));
         log_.error("dropped a stdin line that is not valid JSON");
         return;
     }
     auto info = jsonrpc::classify(message);
     if (info.kind == jsonrpc::Kind::Invalid) {
-        out_.write_line(jsonrpc::error_response(info.id, jsonrpc::kInvalidRequest,
-                                                "mcp-auth: not a JSON-RPC 2.0 message (" + info.problem + ")"));
+        out_.write_line(
+            jsonrpc::error_response(info.id, jsonrpc::kInvalidRequest,
+                                    "mcp-auth: not a JSON-RPC 2.0 message (" + info.problem + ")"));
         log_.error("dropped a stdin line that is not JSON-RPC: " + info.problem);
         return;
     }
@@ -106,7 +117,8 @@ void Relay::dispatch(std::string&& line, bool releasing) {
         job->modern = mcp::is_modern_version(version);
         job->headers.push_back({"Accept", kAccept});
         for (const auto& h : options_.static_headers) job->headers.push_back(h);
-        for (auto& h : mcp::request_metadata(message, info.method, negotiated_version_, tool_headers_))
+        for (auto& h :
+             mcp::request_metadata(message, info.method, negotiated_version_, tool_headers_))
             job->headers.push_back(std::move(h));
         if (!session_id_.empty()) job->headers.push_back({"Mcp-Session-Id", session_id_});
     }
@@ -117,11 +129,12 @@ void Relay::dispatch(std::string&& line, bool releasing) {
 
 void Relay::on_oversized(std::string_view prefix, size_t total_bytes) {
     auto id = jsonrpc::sniff_id(prefix).value_or(nullptr);
-    std::string message = "mcp-auth: the message is " + std::to_string(total_bytes) + " bytes, over the " +
-                          describe_size(options_.max_message_bytes) +
+    std::string message = "mcp-auth: the message is " + std::to_string(total_bytes) +
+                          " bytes, over the " + describe_size(options_.max_message_bytes) +
                           " limit (--max-message-bytes), so it was not sent";
     out_.write_line(jsonrpc::error_response(id, jsonrpc::kInvalidRequest, message));
-    log_.error("dropped a stdin line of " + std::to_string(total_bytes) + " bytes (over --max-message-bytes)");
+    log_.error("dropped a stdin line of " + std::to_string(total_bytes) +
+               " bytes (over --max-message-bytes)");
 }
 
 void Relay::release_held() {
@@ -211,15 +224,18 @@ void Relay::run(HttpConnection& conn, Job& job) {
         reply.body.append(chunk);
         return true;
     };
-    HttpResult result = conn.send("POST", options_.server.target, job.headers, job.body, on_head, on_body);
+    HttpResult result =
+        conn.send("POST", options_.server.target, job.headers, job.body, on_head, on_body);
 
-    bool success = result.error.empty() && !reply.too_big && reply.status >= 200 && reply.status < 300;
+    bool success =
+        result.error.empty() && !reply.too_big && reply.status >= 200 && reply.status < 300;
     if (success && !reply.sse && !reply.body.empty()) deliver(reply.body, &job, reply);
     if (log_.verbose()) {
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-        log_.debug("POST " + job.label() + (job.is_request() ? " id=" + job.info.id.dump() : "") + " -> " +
-                   (reply.status ? std::to_string(reply.status) : result.error) + " " + reply.content_type + " (" +
-                   std::to_string(ms) + " ms)");
+        auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+        log_.debug("POST " + job.label() + (job.is_request() ? " id=" + job.info.id.dump() : "") +
+                   " -> " + (reply.status ? std::to_string(reply.status) : result.error) + " " +
+                   reply.content_type + " (" + std::to_string(ms) + " ms)");
     }
     bool initialize = job.is_request() && job.info.method == "initialize";
     if (initialize) finish_initialize(reply);
@@ -231,8 +247,8 @@ void Relay::run(HttpConnection& conn, Job& job) {
         if (job.is_request()) {
             out_.write_line(http_error(job, reply.status, reply.body));
         } else {
-            log_.error("the server answered HTTP " + std::to_string(reply.status) + " to " + job.label() +
-                       "; it was not delivered");
+            log_.error("the server answered HTTP " + std::to_string(reply.status) + " to " +
+                       job.label() + "; it was not delivered");
         }
     } else if (job.is_request() && !reply.answered) {
         report_failure(job, reply, result);
@@ -263,7 +279,8 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
                 } else if (job->info.method == "tools/list" && job->modern) {
                     std::lock_guard<std::mutex> lock(mutex_);
                     for (const auto& rejected : tool_headers_.learn(*result)) {
-                        log_.error("ignoring tool \"" + rejected.tool + "\" from the server: " + rejected.reason);
+                        log_.error("ignoring tool \"" + rejected.tool +
+                                   "\" from the server: " + rejected.reason);
                         rewritten = true;
                     }
                 }
@@ -298,12 +315,14 @@ void Relay::report_failure(const Job& job, const Reply& reply, const HttpResult&
     json data = {{"host", options_.server.authority()}};
     if (reply.status) data["status"] = reply.status;
     if (reply.too_big) {
-        what = "the reply to " + job.label() + " is over the " + describe_size(options_.max_message_bytes) +
+        what = "the reply to " + job.label() + " is over the " +
+               describe_size(options_.max_message_bytes) +
                " limit (--max-message-bytes), so it was dropped";
     } else if (!result.error.empty()) {
         what = result.error + " (sending " + job.label() + ")";
-        hint = result.timed_out ? " The server may be overloaded; try again, or raise --timeout."
-                                : " Check that the MCP server is running and that the URL is right.";
+        hint = result.timed_out
+                   ? " The server may be overloaded; try again, or raise --timeout."
+                   : " Check that the MCP server is running and that the URL is right.";
         if (reply.answered) return;  // the stream broke after the answer: nothing is lost
     } else if (reply.sse) {
         what = "the server closed the event stream before answering " + job.label();
@@ -315,7 +334,8 @@ void Relay::report_failure(const Job& job, const Reply& reply, const HttpResult&
     }
     if (job.is_request()) {
         int code = result.timed_out ? jsonrpc::kTimeout : jsonrpc::kTransportError;
-        out_.write_line(jsonrpc::error_response(job.info.id, code, "mcp-auth: " + what + "." + hint, data));
+        out_.write_line(
+            jsonrpc::error_response(job.info.id, code, "mcp-auth: " + what + "." + hint, data));
     }
     log_.error(what);
 }
@@ -325,23 +345,25 @@ std::string Relay::http_error(const Job& job, int status, const std::string& bod
     json parsed = json::parse(body, nullptr, false);
     if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
         const json& error = parsed["error"];
-        if (error.contains("code") && error["code"].is_number_integer() && error.contains("message") &&
-            error["message"].is_string()) {
+        if (error.contains("code") && error["code"].is_number_integer() &&
+            error.contains("message") && error["message"].is_string()) {
             // The server explained itself in JSON-RPC: keep its words, give them our id.
             if (error.contains("data")) data["server_data"] = error["data"];
-            return jsonrpc::error_response(job.info.id, error["code"].get<int>(), error["message"].get<std::string>(),
-                                           data);
+            return jsonrpc::error_response(job.info.id, error["code"].get<int>(),
+                                           error["message"].get<std::string>(), data);
         }
     }
-    if (!body.empty() && body.size() <= 512) data["body"] = body;  // short plain-text explanations help
-    std::string message = "mcp-auth: " + options_.server.authority() + " answered HTTP " + std::to_string(status) +
-                          " to " + job.label() + "." + status_hint(status);
+    if (!body.empty() && body.size() <= 512)
+        data["body"] = body;  // short plain-text explanations help
+    std::string message = "mcp-auth: " + options_.server.authority() + " answered HTTP " +
+                          std::to_string(status) + " to " + job.label() + "." + status_hint(status);
     return jsonrpc::error_response(job.info.id, jsonrpc::kTransportError, message, data);
 }
 
 void Relay::start_listen_stream() {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (listen_started_ || stopping_ || negotiated_version_.empty() || mcp::is_modern_version(negotiated_version_))
+    if (listen_started_ || stopping_ || negotiated_version_.empty() ||
+        mcp::is_modern_version(negotiated_version_))
         return;
     listen_started_ = true;
     if (listen_thread_.joinable()) return;  // one listener per process; a new session reuses it
@@ -365,7 +387,8 @@ void Relay::listen_loop() {
             std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) break;
             if (!session_id_.empty()) headers.push_back({"Mcp-Session-Id", session_id_});
-            if (!negotiated_version_.empty()) headers.push_back({"MCP-Protocol-Version", negotiated_version_});
+            if (!negotiated_version_.empty())
+                headers.push_back({"MCP-Protocol-Version", negotiated_version_});
         }
         if (!last_event_id.empty()) headers.push_back({"Last-Event-ID", last_event_id});
         Reply reply;
@@ -375,7 +398,8 @@ void Relay::listen_loop() {
         bool streaming = false;
         auto on_head = [&](int status, const HeaderList& h) {
             reply.status = status;
-            streaming = status == 200 && starts_with(lower(find_header(h, "Content-Type")), "text/event-stream");
+            streaming = status == 200 &&
+                        starts_with(lower(find_header(h, "Content-Type")), "text/event-stream");
             return streaming;
         };
         auto on_body = [&](std::string_view chunk) {
@@ -383,11 +407,14 @@ void Relay::listen_loop() {
             parser.feed(chunk);
             return true;
         };
-        HttpResult result = conn->send("GET", options_.server.target, headers, "", on_head, on_body);
-        log_.debug("GET event stream -> " + (reply.status ? "HTTP " + std::to_string(reply.status) : result.error));
+        HttpResult result =
+            conn->send("GET", options_.server.target, headers, "", on_head, on_body);
+        log_.debug("GET event stream -> " +
+                   (reply.status ? "HTTP " + std::to_string(reply.status) : result.error));
         if (!parser.last_event_id().empty()) last_event_id = parser.last_event_id();
         if (result.cancelled && !streaming) {
-            log_.debug("the server offers no GET stream (HTTP " + std::to_string(reply.status) + ")");
+            log_.debug("the server offers no GET stream (HTTP " + std::to_string(reply.status) +
+                       ")");
             break;
         }
         if (!result.error.empty() && !result.cancelled && ++failures > 5) {
@@ -420,7 +447,8 @@ void Relay::end_session() {
     if (!version.empty()) headers.push_back({"MCP-Protocol-Version", version});
     int status = 0;
     auto result = conn.send(
-        "DELETE", options_.server.target, headers, "", [&](int s, const HeaderList&) { return status = s, true; },
+        "DELETE", options_.server.target, headers, "",
+        [&](int s, const HeaderList&) { return status = s, true; },
         [](std::string_view) { return true; });
     log_.debug("ended the session: " + (status ? "HTTP " + std::to_string(status) : result.error));
 }

@@ -9,7 +9,8 @@ void SseParser::feed(std::string_view chunk) {
     if (at_start_ && !chunk.empty()) {
         // The UTF-8 BOM may arrive split over chunks; only a whole one at the start counts.
         static constexpr std::string_view kBom = "\xEF\xBB\xBF";
-        if (line_.empty() && chunk.size() >= kBom.size() && chunk.substr(0, 3) == kBom) chunk.remove_prefix(3);
+        if (line_.empty() && chunk.size() >= kBom.size() && chunk.substr(0, 3) == kBom)
+            chunk.remove_prefix(3);
         at_start_ = false;
     }
     size_t start = 0;
@@ -62,7 +63,8 @@ void SseParser::process_line(std::string_view line) {
         if (value.find('\0') == std::string_view::npos) last_event_id_ = std::string(value);
     } else if (field == "retry") {
         if (!value.empty() && value.size() < 10 &&
-            std::all_of(value.begin(), value.end(), [](unsigned char ch) { return std::isdigit(ch); }))
+            std::all_of(value.begin(), value.end(),
+                        [](unsigned char ch) { return std::isdigit(ch); }))
             retry_ms_ = std::stol(std::string(value));
     }
     // Any other field is ignored, as the SSE standard requires.

@@ -14,7 +14,8 @@ std::string lower(std::string_view s) {
 }
 
 bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 // A dotted quad whose first octet is 127.
@@ -24,8 +25,10 @@ bool is_ipv4_loopback(std::string_view host) {
     std::string_view first;
     while (start <= host.size()) {
         size_t dot = host.find('.', start);
-        std::string_view part = host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (!all_digits(part) || part.size() > 3 || std::stoi(std::string(part)) > 255) return false;
+        std::string_view part = host.substr(
+            start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (!all_digits(part) || part.size() > 3 || std::stoi(std::string(part)) > 255)
+            return false;
         if (parts == 0) first = part;
         ++parts;
         if (dot == std::string_view::npos) break;
@@ -36,9 +39,13 @@ bool is_ipv4_loopback(std::string_view host) {
 
 }  // namespace
 
-std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
+std::string Url::origin() const {
+    return scheme + "://" + host + ":" + std::to_string(port);
+}
 
-std::string Url::authority() const { return host + ":" + std::to_string(port); }
+std::string Url::authority() const {
+    return host + ":" + std::to_string(port);
+}
 
 std::optional<Url> parse_url(std::string_view text, std::string* error) {
     auto fail = [&](std::string why) -> std::optional<Url> {
@@ -46,13 +53,15 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
         return std::nullopt;
     };
     size_t sep = text.find("://");
-    if (sep == std::string_view::npos) return fail("not an absolute URL (expected https://host/path)");
+    if (sep == std::string_view::npos)
+        return fail("not an absolute URL (expected https://host/path)");
     Url url;
     url.scheme = lower(text.substr(0, sep));
     if (url.scheme != "http" && url.scheme != "https")
         return fail("unsupported scheme \"" + url.scheme + "\" (only https and http are allowed)");
     std::string_view rest = text.substr(sep + 3);
-    if (rest.find('#') != std::string_view::npos) return fail("a server URL must not contain a fragment");
+    if (rest.find('#') != std::string_view::npos)
+        return fail("a server URL must not contain a fragment");
     size_t path_at = rest.find_first_of("/?");
     std::string_view authority = rest.substr(0, path_at);
     url.target = path_at == std::string_view::npos ? "/" : std::string(rest.substr(path_at));
@@ -77,7 +86,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
     if (url.host.empty() || url.host == "[]") return fail("the URL has no host");
     url.host = lower(url.host);
     if (!port_text.empty()) {
-        if (!all_digits(port_text) || port_text.size() > 5) return fail("invalid port \"" + std::string(port_text) + "\"");
+        if (!all_digits(port_text) || port_text.size() > 5)
+            return fail("invalid port \"" + std::string(port_text) + "\"");
         url.port = std::stoi(std::string(port_text));
         if (url.port < 1 || url.port > 65535) return fail("port out of range");
     } else {

@@ -20,7 +20,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
 // Replaces each ${NAME} in `text` with the variable's value. "$$" is a literal "$".
 // An unset variable is an error (a silently empty token is worse than a clear stop).
-std::optional<std::string> expand_env(std::string_view text, const EnvLookup& env, std::string* error);
+std::optional<std::string> expand_env(std::string_view text, const EnvLookup& env,
+                                      std::string* error);
 
 // Parses "Name: value" (value expanded with `env`). Rejects names that are not HTTP
 // tokens and values with control characters, which could smuggle extra headers.

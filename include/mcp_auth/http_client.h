@@ -14,7 +14,8 @@ namespace mcp_auth {
 
 struct HttpOptions {
     std::chrono::milliseconds connect_timeout{10'000};
-    std::chrono::milliseconds read_timeout{300'000};  // longest silence allowed while waiting for reply bytes
+    std::chrono::milliseconds read_timeout{
+        300'000};  // longest silence allowed while waiting for reply bytes
 };
 
 struct HttpResult {
@@ -28,7 +29,7 @@ struct HttpResult {
 std::string find_header(const HeaderList& headers, std::string_view name);
 
 class HttpConnection {
-public:
+  public:
     // Receives the status and headers once, before any body bytes; return false to abort.
     using HeadHandler = std::function<bool(int status, const HeaderList& headers)>;
     // Receives body bytes as they arrive; return false to abort.
@@ -40,12 +41,13 @@ public:
     HttpConnection& operator=(const HttpConnection&) = delete;
 
     HttpResult send(const std::string& method, const std::string& target, const HeaderList& headers,
-                    const std::string& body, const HeadHandler& on_head, const BodyHandler& on_body);
+                    const std::string& body, const HeadHandler& on_head,
+                    const BodyHandler& on_body);
 
     // Aborts a send() running on another thread (and any later one) and closes the socket.
     void cancel();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

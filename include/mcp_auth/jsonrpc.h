@@ -22,16 +22,17 @@ enum class Kind { Request, Notification, Response, Invalid };
 
 struct MessageInfo {
     Kind kind = Kind::Invalid;
-    json id;             // null for notifications and invalid messages
-    std::string method;  // requests and notifications
-    std::string problem; // why a message is Invalid
+    json id;              // null for notifications and invalid messages
+    std::string method;   // requests and notifications
+    std::string problem;  // why a message is Invalid
 };
 
 // Classifies a parsed value as a JSON-RPC 2.0 message (no batches: MCP removed them).
 MessageInfo classify(const json& message);
 
 // One JSON-RPC error response, serialized on one line without the trailing newline.
-std::string error_response(const json& id, int code, std::string_view message, const json& data = nullptr);
+std::string error_response(const json& id, int code, std::string_view message,
+                           const json& data = nullptr);
 
 // Recovers a top-level "id" (number or string) from text that may be truncated or
 // malformed, so an error about that text can still reach the request that caused it.

@@ -30,10 +30,10 @@ std::string encode_header_value(std::string_view value);
 
 // Tools whose inputSchema mirrors arguments into Mcp-Param-{Name} headers (x-mcp-header).
 class ToolHeaderMap {
-public:
+  public:
     struct Param {
-        std::string header;              // the x-mcp-header value
-        std::vector<std::string> path;   // property names from the schema root
+        std::string header;             // the x-mcp-header value
+        std::vector<std::string> path;  // property names from the schema root
     };
     struct Rejected {
         std::string tool;
@@ -49,13 +49,13 @@ public:
 
     bool empty() const { return tools_.empty(); }
 
-private:
+  private:
     std::map<std::string, std::vector<Param>> tools_;
 };
 
 // The metadata headers for one client→server message. `negotiated_version` is the
 // version agreed at initialize (legacy era), "" before that or for modern servers.
-HeaderList request_metadata(const json& message, std::string_view method, std::string_view negotiated_version,
-                            const ToolHeaderMap& tools);
+HeaderList request_metadata(const json& message, std::string_view method,
+                            std::string_view negotiated_version, const ToolHeaderMap& tools);
 
 }  // namespace mcp_auth::mcp

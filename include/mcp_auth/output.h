@@ -9,12 +9,12 @@ namespace mcp_auth {
 // Writes whole lines to a file descriptor under a lock, so concurrent writers never
 // interleave. Unbuffered: each line reaches the reader at once.
 class LineWriter {
-public:
+  public:
     explicit LineWriter(int fd) : fd_(fd) {}
     // Returns false once the reader has gone away (EPIPE or another write error).
     bool write_line(std::string_view line);
 
-private:
+  private:
     int fd_;
     std::mutex mutex_;
     bool broken_ = false;
@@ -22,7 +22,7 @@ private:
 
 // Diagnostics on stderr, prefixed "mcp-auth: ". Verbose lines only with --verbose.
 class Log {
-public:
+  public:
     explicit Log(LineWriter& err, bool verbose) : err_(err), verbose_(verbose) {}
     void error(std::string_view message) { err_.write_line(prefix(message)); }
     void info(std::string_view message) { err_.write_line(prefix(message)); }
@@ -31,8 +31,10 @@ public:
     }
     bool verbose() const { return verbose_; }
 
-private:
-    static std::string prefix(std::string_view message) { return "mcp-auth: " + std::string(message); }
+  private:
+    static std::string prefix(std::string_view message) {
+        return "mcp-auth: " + std::string(message);
+    }
     LineWriter& err_;
     bool verbose_;
 };

@@ -16,7 +16,7 @@ struct SseEvent {
 };
 
 class SseParser {
-public:
+  public:
     using Sink = std::function<void(const SseEvent&)>;
 
     explicit SseParser(Sink sink) : sink_(std::move(sink)) {}
@@ -30,14 +30,14 @@ public:
     // The reconnection delay the server asked for, if any.
     std::optional<long> retry_ms() const { return retry_ms_; }
 
-private:
+  private:
     void process_line(std::string_view line);
     void dispatch();
 
     Sink sink_;
     std::string line_;
-    bool skip_lf_ = false;   // the previous chunk ended in '\r'
-    bool at_start_ = true;   // a leading BOM is dropped
+    bool skip_lf_ = false;  // the previous chunk ended in '\r'
+    bool at_start_ = true;  // a leading BOM is dropped
     std::string data_;
     bool has_data_ = false;
     std::string type_;

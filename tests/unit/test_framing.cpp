@@ -14,7 +14,9 @@ struct Collector {
     LineFramer framer;
     explicit Collector(size_t max)
         : framer(max, {[this](std::string&& l) { lines.push_back(std::move(l)); },
-                       [this](std::string_view p, size_t n) { oversized.emplace_back(std::string(p), n); }}) {}
+                       [this](std::string_view p, size_t n) {
+                           oversized.emplace_back(std::string(p), n);
+                       }}) {}
 };
 }  // namespace
 

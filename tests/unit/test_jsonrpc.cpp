@@ -9,21 +9,26 @@ TEST_CASE("classify") {
     CHECK(request.kind == Kind::Request);
     CHECK(request.id == 1);
     CHECK(request.method == "tools/list");
-    auto notification = classify(json::parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"));
+    auto notification =
+        classify(json::parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"));
     CHECK(notification.kind == Kind::Notification);
     CHECK(notification.id.is_null());
     auto response = classify(json::parse(R"({"jsonrpc":"2.0","id":"s-1","result":{}})"));
     CHECK(response.kind == Kind::Response);
     CHECK(response.id == "s-1");
-    CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":"s-1","error":{"code":1,"message":"x"}})")).kind ==
-          Kind::Response);
+    CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":"s-1","error":{"code":1,"message":"x"}})"))
+              .kind == Kind::Response);
     SUBCASE("invalid messages say why") {
         CHECK(classify(json::parse("[1,2]")).problem.find("batch") != std::string::npos);
         CHECK(classify(json::parse("42")).kind == Kind::Invalid);
-        CHECK(classify(json::parse(R"({"id":1,"method":"x"})")).problem.find("jsonrpc") != std::string::npos);
-        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1.5,"method":"x"})")).kind == Kind::Invalid);
-        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":7})")).kind == Kind::Invalid);
-        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1,"result":1,"error":{}})")).kind == Kind::Invalid);
+        CHECK(classify(json::parse(R"({"id":1,"method":"x"})")).problem.find("jsonrpc") !=
+              std::string::npos);
+        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1.5,"method":"x"})")).kind ==
+              Kind::Invalid);
+        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1,"method":7})")).kind ==
+              Kind::Invalid);
+        CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":1,"result":1,"error":{}})")).kind ==
+              Kind::Invalid);
         CHECK(classify(json::parse(R"({"jsonrpc":"2.0","id":3,"method":7})")).id == 3);
     }
 }

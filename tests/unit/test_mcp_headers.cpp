@@ -15,7 +15,8 @@ std::string value_of(const HeaderList& headers, const std::string& name) {
 
 TEST_CASE("encode_header_value: the 2026-07-28 examples") {
     CHECK(encode_header_value("us-west1") == "us-west1");
-    CHECK(encode_header_value("Hello, \xe4\xb8\x96\xe7\x95\x8c") == "=?base64?SGVsbG8sIOS4lueVjA==?=");
+    CHECK(encode_header_value("Hello, \xe4\xb8\x96\xe7\x95\x8c") ==
+          "=?base64?SGVsbG8sIOS4lueVjA==?=");
     CHECK(encode_header_value(" padded ") == "=?base64?IHBhZGRlZCA=?=");
     CHECK(encode_header_value("line1\nline2") == "=?base64?bGluZTEKbGluZTI=?=");
     CHECK(encode_header_value("=?base64?literal?=") == "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=");
@@ -59,7 +60,8 @@ TEST_CASE("request_metadata") {
     }
     SUBCASE("before initialize there is no version header") {
         auto msg = json::parse(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{}})");
-        CHECK(value_of(request_metadata(msg, "initialize", "", tools), "MCP-Protocol-Version") == "<absent>");
+        CHECK(value_of(request_metadata(msg, "initialize", "", tools), "MCP-Protocol-Version") ==
+              "<absent>");
     }
 }
 
@@ -91,23 +93,27 @@ TEST_CASE("ToolHeaderMap::learn and headers_for") {
     CHECK(result["tools"][0]["name"] == "execute_sql");
     CHECK(result["tools"][1]["name"] == "plain");
 
-    auto args = json::parse(R"({"region":"us-west1","opts":{"shard":-7,"dry":false},"query":"SELECT 1"})");
+    auto args =
+        json::parse(R"({"region":"us-west1","opts":{"shard":-7,"dry":false},"query":"SELECT 1"})");
     auto headers = map.headers_for("execute_sql", args);
     CHECK(value_of(headers, "Mcp-Param-Region") == "us-west1");
     CHECK(value_of(headers, "Mcp-Param-Shard") == "-7");
     CHECK(value_of(headers, "Mcp-Param-Dry") == "false");
     SUBCASE("absent and null values omit the header") {
-        auto partial = map.headers_for("execute_sql", json::parse(R"({"region":null,"query":"x"})"));
+        auto partial =
+            map.headers_for("execute_sql", json::parse(R"({"region":null,"query":"x"})"));
         CHECK(partial.empty());
     }
     SUBCASE("request_metadata adds the params to tools/call") {
-        auto msg = json::parse(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute_sql",
+        auto msg = json::parse(
+            R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute_sql",
             "arguments":{"region":"Hello, \u4e16\u754c"}}})");
         auto meta = request_metadata(msg, "tools/call", "2026-07-28", map);
         CHECK(value_of(meta, "Mcp-Param-Region") == "=?base64?SGVsbG8sIOS4lueVjA==?=");
     }
     SUBCASE("a later list forgets tools that lost their annotations") {
-        auto later = json::parse(R"({"tools":[{"name":"execute_sql","inputSchema":{"type":"object"}}]})");
+        auto later =
+            json::parse(R"({"tools":[{"name":"execute_sql","inputSchema":{"type":"object"}}]})");
         CHECK(map.learn(later).empty());
         CHECK(map.headers_for("execute_sql", args).empty());
     }

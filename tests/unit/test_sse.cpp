@@ -84,7 +84,9 @@ TEST_CASE("SseParser::feed") {
         CHECK(c.events[0].type == "endpoint");
     }
     SUBCASE("a leading BOM is dropped") {
-        c.parser.feed("\xEF\xBB\xBF" "data: b\n\n");
+        c.parser.feed(
+            "\xEF\xBB\xBF"
+            "data: b\n\n");
         REQUIRE(c.events.size() == 1);
         CHECK(c.events[0].data == "b");
     }
