@@ -29,11 +29,17 @@ std::chrono::milliseconds seconds(double s) {
     return std::chrono::milliseconds(static_cast<long long>(s * 1000));
 }
 
-// Turns SIGTERM/SIGINT/SIGHUP into a byte on a pipe, so the stdin loop can stop
-// cleanly from one place. The signals are blocked in every thread but this one.
-int start_signal_pipe() {
+// The stdin loop stops when a byte arrives on this pipe: a signal (SIGTERM, SIGINT,
+// SIGHUP, turned into a byte by a thread of its own, since the signals are blocked in
+// every other thread) or a stdout whose reader has gone away.
+struct StopPipe {
+    int read_fd = -1;
+    int write_fd = -1;
+};
+
+StopPipe start_stop_pipe() {
     int fds[2];
-    if (pipe(fds) != 0) return -1;
+    if (pipe(fds) != 0) return {};
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -46,7 +52,7 @@ int start_signal_pipe() {
         char byte = static_cast<char>(sig);
         (void)!write(fd, &byte, 1);
     }).detach();
-    return fds[0];
+    return {fds[0], fds[1]};
 }
 
 int run_proxy(const ProxyArgs& args) {
@@ -78,26 +84,31 @@ int run_proxy(const ProxyArgs& args) {
     options.max_connections = args.max_connections;
 
     signal(SIGPIPE, SIG_IGN);
-    int signal_fd = start_signal_pipe();
-    LineWriter out(STDOUT_FILENO);
+    StopPipe stop = start_stop_pipe();
+    LineWriter out(STDOUT_FILENO, [&] {
+        log.error("stdout was closed by the client; exiting");
+        char byte = 0;
+        (void)!write(stop.write_fd, &byte, 1);
+    });
     Relay relay(options, out, log);
     LineFramer framer(
         args.max_message_bytes,
         {[&](std::string&& line) { relay.on_line(std::move(line)); },
          [&](std::string_view prefix, size_t total) { relay.on_oversized(prefix, total); }});
-    log.debug("relaying stdin to " + url->origin() + url->target);
+    // The query string may hold a credential: the log shows the path only.
+    log.debug("relaying stdin to " + url->origin() + url->target.substr(0, url->target.find('?')));
 
-    bool signalled = false;
+    bool stopped = false;
     std::string buffer(1 << 16, '\0');
     for (;;) {
-        struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        int ready = poll(fds, signal_fd >= 0 ? 2 : 1, -1);
+        struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {stop.read_fd, POLLIN, 0}};
+        int ready = poll(fds, stop.read_fd >= 0 ? 2 : 1, -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             break;
         }
         if (fds[1].revents) {
-            signalled = true;
+            stopped = true;
             break;
         }
         ssize_t n = read(STDIN_FILENO, buffer.data(), buffer.size());
@@ -105,10 +116,10 @@ int run_proxy(const ProxyArgs& args) {
         if (n <= 0) break;
         framer.feed(std::string_view(buffer.data(), static_cast<size_t>(n)));
     }
-    if (!signalled) framer.finish();
+    if (!stopped) framer.finish();
     // On EOF, replies still in flight get a moment; on a signal, the host wants us gone.
-    relay.shutdown(signalled ? std::chrono::milliseconds(0) : std::chrono::milliseconds(500));
-    log.debug(signalled ? "stopped by a signal" : "stdin closed; exiting");
+    relay.shutdown(stopped ? std::chrono::milliseconds(0) : std::chrono::milliseconds(500));
+    log.debug(stopped ? "stopped by a signal or a closed stdout" : "stdin closed; exiting");
     return kExitOk;
 }
 

@@ -18,6 +18,7 @@ bool LineWriter::write_line(std::string_view line) {
         if (n < 0) {
             if (errno == EINTR) continue;
             broken_ = true;
+            if (on_broken_) on_broken_();
             return false;
         }
         size_t left = static_cast<size_t>(n);

@@ -12,7 +12,7 @@ namespace mcp_auth {
 // request id) and the full length, and the rest of that line is skipped.
 // A trailing '\r' is dropped; blank lines are ignored.
 class LineFramer {
-  public:
+public:
     static constexpr size_t kOversizePrefix = 4096;
 
     struct Sink {
@@ -26,7 +26,7 @@ class LineFramer {
     // End of input: a last line without '\n' still counts.
     void finish();
 
-  private:
+private:
     void emit();
 
     size_t max_;

@@ -29,7 +29,7 @@ struct HttpResult {
 std::string find_header(const HeaderList& headers, std::string_view name);
 
 class HttpConnection {
-  public:
+public:
     // Receives the status and headers once, before any body bytes; return false to abort.
     using HeadHandler = std::function<bool(int status, const HeaderList& headers)>;
     // Receives body bytes as they arrive; return false to abort.
@@ -47,7 +47,7 @@ class HttpConnection {
     // Aborts a send() running on another thread (and any later one) and closes the socket.
     void cancel();
 
-  private:
+private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

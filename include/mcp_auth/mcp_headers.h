@@ -30,7 +30,7 @@ std::string encode_header_value(std::string_view value);
 
 // Tools whose inputSchema mirrors arguments into Mcp-Param-{Name} headers (x-mcp-header).
 class ToolHeaderMap {
-  public:
+public:
     struct Param {
         std::string header;             // the x-mcp-header value
         std::vector<std::string> path;  // property names from the schema root
@@ -49,7 +49,7 @@ class ToolHeaderMap {
 
     bool empty() const { return tools_.empty(); }
 
-  private:
+private:
     std::map<std::string, std::vector<Param>> tools_;
 };
 

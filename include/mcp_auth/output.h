@@ -1,5 +1,6 @@
 #pragma once
 // Line-atomic writers for stdout (JSON-RPC only) and stderr (logs).
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -9,20 +10,23 @@ namespace mcp_auth {
 // Writes whole lines to a file descriptor under a lock, so concurrent writers never
 // interleave. Unbuffered: each line reaches the reader at once.
 class LineWriter {
-  public:
-    explicit LineWriter(int fd) : fd_(fd) {}
+public:
+    // `on_broken` runs once, on the first failed write (the reader went away).
+    explicit LineWriter(int fd, std::function<void()> on_broken = {})
+        : fd_(fd), on_broken_(std::move(on_broken)) {}
     // Returns false once the reader has gone away (EPIPE or another write error).
     bool write_line(std::string_view line);
 
-  private:
+private:
     int fd_;
+    std::function<void()> on_broken_;
     std::mutex mutex_;
     bool broken_ = false;
 };
 
 // Diagnostics on stderr, prefixed "mcp-auth: ". Verbose lines only with --verbose.
 class Log {
-  public:
+public:
     explicit Log(LineWriter& err, bool verbose) : err_(err), verbose_(verbose) {}
     void error(std::string_view message) { err_.write_line(prefix(message)); }
     void info(std::string_view message) { err_.write_line(prefix(message)); }
@@ -31,7 +35,7 @@ class Log {
     }
     bool verbose() const { return verbose_; }
 
-  private:
+private:
     static std::string prefix(std::string_view message) {
         return "mcp-auth: " + std::string(message);
     }

@@ -35,7 +35,7 @@ struct RelayOptions {
 };
 
 class Relay {
-  public:
+public:
     Relay(RelayOptions options, LineWriter& out, Log& log);
     ~Relay();
     Relay(const Relay&) = delete;
@@ -50,7 +50,7 @@ class Relay {
     // session (DELETE), and joins every thread. Idempotent.
     void shutdown(std::chrono::milliseconds grace);
 
-  private:
+private:
     struct Job;
     struct Reply;
     struct Worker;

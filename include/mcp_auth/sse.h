@@ -16,7 +16,7 @@ struct SseEvent {
 };
 
 class SseParser {
-  public:
+public:
     using Sink = std::function<void(const SseEvent&)>;
 
     explicit SseParser(Sink sink) : sink_(std::move(sink)) {}
@@ -30,7 +30,7 @@ class SseParser {
     // The reconnection delay the server asked for, if any.
     std::optional<long> retry_ms() const { return retry_ms_; }
 
-  private:
+private:
     void process_line(std::string_view line);
     void dispatch();
 

@@ -152,6 +152,7 @@ export class LineReader {
     this._buf = Buffer.alloc(0);
     this._queue = [];
     this._waiters = [];
+    this._claims = [];
     stream.on('data', (chunk) => this._onData(chunk));
     stream.on('end', () => this._onEnd());
     stream.on('close', () => this._onEnd());
@@ -178,13 +179,38 @@ export class LineReader {
       this._buf = Buffer.alloc(0);
     }
     for (const w of this._waiters.splice(0)) w.resolve(null);
+    for (const c of this._claims.splice(0)) c.reject(new Error('stream ended'));
   }
 
   _push(line) {
     if (this.keep) this.lines.push(line);
+    const c = this._claims.findIndex((claim) => claim.pred(line));
+    if (c !== -1) {
+      this._claims.splice(c, 1)[0].resolve(line);
+      return;
+    }
     const w = this._waiters.shift();
     if (w) w.resolve(line);
     else this._queue.push(line);
+  }
+
+  /**
+   * Takes the first line matching `pred`, whether it is already queued or
+   * still to come, without disturbing other lines: those stay for `next()`.
+   * Any number of claims may wait at once (e.g. one per request id).
+   */
+  claim(pred, ms = 5000, label = 'matching line') {
+    const i = this._queue.findIndex(pred);
+    if (i !== -1) return Promise.resolve(this._queue.splice(i, 1)[0]);
+    if (this.ended) return Promise.reject(new Error(`stream ended before ${label}`));
+    let entry;
+    const p = new Promise((resolveP, reject) => { entry = { pred, resolve: resolveP, reject }; });
+    this._claims.push(entry);
+    return withTimeout(p, ms, label).catch((err) => {
+      const k = this._claims.indexOf(entry);
+      if (k !== -1) this._claims.splice(k, 1);
+      throw err;
+    });
   }
 
   /** Next unread line, or null at end of stream; throws after `ms`. */
@@ -305,12 +331,25 @@ export function spawnRelay(bin, args, { env = {}, inheritEnv = true } = {}) {
       else buf = Buffer.from(JSON.stringify(msg), 'utf8');
       proc.stdin.write(Buffer.concat([buf, Buffer.from('\n')]));
     },
-    /** Waits for the next stdout line that parses as JSON with the given id. */
+    /** Waits for the response with the given id (other lines stay queued for out.next()). */
     async reply(id, ms = 5000) {
-      const { line } = await out.waitFor((l) => {
-        try { return JSON.parse(l).id === id; } catch { return false; }
-      }, ms, `reply with id ${JSON.stringify(id)}`);
-      return JSON.parse(line);
+      try {
+        const line = await out.claim((l) => {
+          try {
+            const m = JSON.parse(l);
+            return m.id === id && !('method' in m); // a response, not a server request reusing the id
+          } catch {
+            return false;
+          }
+        }, ms, `reply with id ${JSON.stringify(id)}`);
+        return JSON.parse(line);
+      } catch (err) {
+        const state = proc.exitCode !== null || proc.signalCode !== null
+          ? `mcp-auth exited (code ${proc.exitCode}, signal ${proc.signalCode})`
+          : 'mcp-auth still running';
+        err.message += `\n${state}; stderr (last 1500 chars):\n${stderr.slice(-1500)}`;
+        throw err;
+      }
     },
     async request(msg, ms = 5000) {
       handle.send(msg);

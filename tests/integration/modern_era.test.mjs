@@ -4,6 +4,7 @@
 //     x-mcp-header mirroring).
 //  2. Raw 2026-07-28 JSON-RPC lines (with the _meta envelope exactly as the
 //     spec's examples show) written to mcp-auth's stdin.
+//  3. A 2025 initialize through mcp-auth to the same (dual-era) server.
 // Both check in the server's request log which headers mcp-auth sent.
 // Run: MCP_AUTH_BIN=... node --test modern_era.test.mjs
 
@@ -13,7 +14,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import {
   relayBinary, startMcpServer, spawnRelay, killAll, withTimeout, modernRequest, nonJsonRpcLines,
-  toolText, freshId, MODERN_VERSION,
+  toolText, freshId, initializeRequest, initializedNotification, MODERN_VERSION,
 } from './lib.mjs';
 
 const bin = relayBinary();
@@ -39,7 +40,8 @@ function checkModernLog(log) {
     assert.equal(e.headers['mcp-protocol-version'], MODERN_VERSION, `${what}: mcp-protocol-version`);
     assert.equal(e.headers['mcp-method'], e.jsonrpcMethod, `${what}: mcp-method`);
     if (['tools/call', 'resources/read', 'prompts/get'].includes(e.jsonrpcMethod)) {
-      assert.equal(e.headers['mcp-name'], e.jsonrpcName, `${what}: mcp-name`);
+      const raw = e.headers['mcp-name'];
+      assert.equal(raw !== undefined && SENTINEL.test(raw) ? decodeSentinel(raw) : raw, e.jsonrpcName, `${what}: mcp-name`);
     }
     assert.equal(e.headers['mcp-session-id'], undefined, `${what}: no session id in the modern era`);
     assert.match(e.headers.accept ?? '', /application\/json/, `${what}: accept`);
@@ -135,6 +137,11 @@ describe('SDK v2 client (2026-07-28) → mcp-auth → SDK v2 server', { skip: bi
     }
   });
 
+  it('x-mcp-header on integer, boolean and nested properties (v2 client)', { timeout: 20000 }, async () => {
+    const res = await client.callTool({ name: 'headers_probe', arguments: { priority: 3, dry_run: true, options: { zone: 'z1' } } }, CALL);
+    assert.deepEqual(JSON.parse(toolText(res)), { 'mcp-param-priority': '3', 'mcp-param-dry-run': 'true', 'mcp-param-zone': 'z1' });
+  });
+
   it('every POST carried MCP-Protocol-Version, Mcp-Method, Mcp-Name; no sessions', () => {
     const posts = checkModernLog(srv.log());
     const calls = posts.filter((e) => e.jsonrpcMethod === 'tools/call');
@@ -200,6 +207,39 @@ describe('raw 2026-07-28 lines → mcp-auth → SDK v2 server', { skip: bin.skip
     assert.ok(mine.indexOf(progress.at(-1)) < resultIndex, 'notifications precede the result');
   });
 
+  it('x-mcp-header on integer, boolean and nested properties', { timeout: 20000 }, async () => {
+    const cases = [
+      [{ priority: 42, dry_run: true, options: { zone: 'b' } }, { 'mcp-param-priority': '42', 'mcp-param-dry-run': 'true', 'mcp-param-zone': 'b' }],
+      [{ priority: -7, dry_run: false }, { 'mcp-param-priority': '-7', 'mcp-param-dry-run': 'false' }],
+      [{ options: {} }, {}],
+    ];
+    for (const [args, expected] of cases) {
+      const reply = await relay.request(modernRequest(freshId(), 'tools/call', { name: 'headers_probe', arguments: args }));
+      assert.ok(reply.result, `${JSON.stringify(args)}: ${JSON.stringify(reply).slice(0, 400)}`);
+      assert.deepEqual(JSON.parse(toolText(reply.result)), expected, `headers for ${JSON.stringify(args)}`);
+    }
+  });
+
+  it('Mcp-Name is base64-sentinel-encoded for a non-ASCII tool name', { timeout: 20000 }, async () => {
+    const name = 'wëird_tööl';
+    const reply = await relay.request(modernRequest(freshId(), 'tools/call', { name, arguments: {} }));
+    assert.ok(reply.error || reply.result?.isError, 'the server has no such tool');
+    const entry = srv.log().filter((e) => e.jsonrpcName === name).at(-1);
+    assert.ok(entry, 'the call reached the server');
+    assert.notEqual(entry.status, 400, `the server rejected the Mcp-Name header: ${JSON.stringify(reply)}`);
+    assert.match(entry.headers['mcp-name'] ?? '(absent)', SENTINEL);
+    assert.equal(decodeSentinel(entry.headers['mcp-name']), name);
+  });
+
+  it('a tool whose x-mcp-header annotation is invalid is dropped from tools/list', { timeout: 20000 }, async () => {
+    // Spec 2026-07-28 streamable-http "Schema Extension": clients using
+    // Streamable HTTP MUST exclude such tools from the tools/list result.
+    const reply = await relay.request(modernRequest(freshId(), 'tools/list'));
+    const names = reply.result.tools.map((t) => t.name);
+    assert.ok(names.includes('region_query'), 'valid annotated tools stay');
+    assert.ok(!names.includes('bad_header'), `bad_header (x-mcp-header on a number) was passed through: ${names.join(', ')}`);
+  });
+
   it('a modern error reply keeps its code and gets our id', { timeout: 20000 }, async () => {
     // ping does not exist in 2026-07-28: the server answers 404 + -32601.
     const id = freshId();
@@ -210,6 +250,51 @@ describe('raw 2026-07-28 lines → mcp-auth → SDK v2 server', { skip: bin.skip
 
   it('request log: version, method and name headers on every POST; stdout clean', () => {
     checkModernLog(srv.log());
+    assert.deepEqual(nonJsonRpcLines(relay.out.lines), []);
+  });
+
+  it('calling an annotated tool before any tools/list (informative)', { timeout: 20000 }, async () => {
+    // A fresh relay has not seen the x-mcp-header annotation yet. The spec
+    // says a client SHOULD re-list tools after HeaderMismatch and retry; the
+    // brief does not require it, so both outcomes pass, but the error must
+    // carry our id.
+    const fresh = spawnRelay(bin.path, [srv.url]);
+    const id = freshId();
+    const reply = await fresh.request(modernRequest(id, 'tools/call', { name: 'region_query', arguments: { region: 'ap-south-1' } }), 10000);
+    assert.equal(reply.id, id);
+    if (reply.result) {
+      console.log(`HEADER-MISMATCH RECOVERY: yes (header ${JSON.parse(toolText(reply.result)).header})`);
+      assert.equal(JSON.parse(toolText(reply.result)).header, 'ap-south-1');
+    } else {
+      console.log(`HEADER-MISMATCH RECOVERY: no (error ${reply.error?.code}: ${reply.error?.message})`);
+      assert.equal(reply.error?.code, -32020, JSON.stringify(reply));
+    }
+    fresh.closeStdin();
+    assert.equal((await fresh.exited(3000)).code, 0);
+  });
+});
+
+describe('a 2025 client through mcp-auth to the dual-era SDK v2 server', { skip: bin.skip, concurrency: false }, () => {
+  after(() => killAll());
+
+  it('initialize is served statelessly; no session means no DELETE; a refused GET stream (405) is fine', { timeout: 20000 }, async () => {
+    const srv = await startMcpServer({ era: 'modern' });
+    const relay = spawnRelay(bin.path, [srv.url]);
+    const init = await relay.request(initializeRequest(freshId()));
+    assert.ok(init.result, JSON.stringify(init));
+    console.log(`NEGOTIATED dual-era server, legacy initialize: ${init.result.protocolVersion}`);
+    relay.send(initializedNotification());
+    const echoed = await relay.request({ jsonrpc: '2.0', id: freshId(), method: 'tools/call', params: { name: 'echo', arguments: { text: 'legacy via v2' } } });
+    assert.equal(toolText(echoed.result), 'legacy via v2');
+    relay.closeStdin();
+    assert.equal((await relay.exited(3000)).code, 0);
+    const log = srv.log();
+    assert.equal(log.filter((e) => e.method === 'DELETE').length, 0, 'DELETE without a session id');
+    assert.ok(log.filter((e) => e.method === 'GET').length <= 1, 'GET retried after 405');
+    for (const e of log.filter((x) => x.method === 'POST').slice(1)) {
+      assert.equal(e.headers['mcp-protocol-version'], init.result.protocolVersion, `${e.jsonrpcMethod}: mcp-protocol-version`);
+      assert.equal(e.headers['mcp-session-id'], undefined, `${e.jsonrpcMethod}: no session id was issued`);
+    }
     assert.deepEqual(nonJsonRpcLines(relay.out.lines), []);
   });
 });

@@ -5,7 +5,7 @@ import { describe, it, afterEach, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   relayBinary, spawnRelay, startMcpServer, startFaultServer, deadPort, killAll, waitUntil,
-  legacyHandshake, freshId, nonJsonRpcLines, toolText, sleep,
+  legacyHandshake, freshId, nonJsonRpcLines, toolText, sleep, initializeRequest, initializedNotification,
 } from './lib.mjs';
 
 const bin = relayBinary();
@@ -61,9 +61,35 @@ describe('mcp-auth raw stdio', { skip: bin.skip, concurrency: false }, () => {
       const { line } = await relay.out.waitFor((l) => { try { return JSON.parse(l).error?.code === -32700; } catch { return false; } }, 5000, '-32700 for plain text');
       assertRpcError(JSON.parse(line), { id: null, code: -32700 }, 'no id to recover');
 
+      // An "id" inside params is not the message's id.
+      relay.send('{"jsonrpc":"2.0","method":"tools/call","params":{"id":5,"name":');
+      const nested = await relay.out.next(5000, 'reply to the nested-id line');
+      assertRpcError(JSON.parse(nested), { id: null, code: -32700 }, 'id nested in params is not recovered');
+
       const id = freshId();
       const pong = await relay.request(ping(id));
       assert.deepEqual(pong.result, {}, 'ping after the malformed lines is answered');
+      assertCleanStdout(relay);
+    });
+
+    it('CRLF line endings on stdin are accepted', { timeout: 20000 }, async () => {
+      const { relay } = await legacySession();
+      relay.send(Buffer.from(`${JSON.stringify(ping(901))}\r`)); // send() adds the \n
+      assert.deepEqual((await relay.reply(901)).result, {});
+      assertCleanStdout(relay);
+    });
+
+    it('request ids keep their exact type and value', { timeout: 20000 }, async () => {
+      const { relay } = await legacySession();
+      const ids = [0, '0', -5, 9007199254740991, 'ü-id ☃', '', 'a"quote\\back'];
+      for (const id of ids) {
+        const reply = await relay.request(ping(id));
+        assert.ok(reply.result, `ping ${JSON.stringify(id)}: ${JSON.stringify(reply)}`);
+      }
+      // Compare the raw text too: 9007199254740991 must not come back as 9.007199254740991e15.
+      const texts = relay.out.lines.slice(1).map((l) => /"id":(-?\d+|"(?:[^"\\]|\\.)*")/.exec(l)?.[1]);
+      assert.deepEqual(texts.map((t) => JSON.parse(t)), ids);
+      assert.ok(texts.includes('9007199254740991'), `large id text: ${texts}`);
       assertCleanStdout(relay);
     });
 
@@ -86,7 +112,8 @@ describe('mcp-auth raw stdio', { skip: bin.skip, concurrency: false }, () => {
     });
 
     it('a line over --max-message-bytes gives -32600 with its id, then the next line is answered', { timeout: 20000 }, async () => {
-      const { relay } = await legacySession({ relayArgs: ['--max-message-bytes', '1000'] });
+      // 1024 is the smallest limit mcp-auth's command line accepts.
+      const { relay } = await legacySession({ relayArgs: ['--max-message-bytes', '1024'] });
       relay.send(echoCall(77, 'x'.repeat(5000)));
       assertRpcError(await relay.reply(77), { id: 77, code: -32600 }, 'oversized line');
 
@@ -117,6 +144,64 @@ describe('mcp-auth raw stdio', { skip: bin.skip, concurrency: false }, () => {
 
       const next = await relay.request(echoCall(freshId(), 'après ✓'));
       assert.equal(toolText(next.result), 'après ✓', 'valid UTF-8 round-trips after the bad line');
+      assertCleanStdout(relay);
+    });
+
+    it('the events of one SSE reply keep their order: progress, then the result', { timeout: 20000 }, async () => {
+      const { relay } = await legacySession({ mode: 'sse' });
+      for (const ms of [0, 20, 50]) {
+        const id = freshId();
+        const before = relay.out.lines.length;
+        relay.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'progress', arguments: { steps: 4, ms }, _meta: { progressToken: `tok-${id}` } } });
+        await relay.reply(id);
+        const seq = relay.out.lines.slice(before).map((l) => JSON.parse(l)).map((m) => (m.method ? `p${m.params.progress}` : `R`));
+        assert.deepEqual(seq, ['p1', 'p2', 'p3', 'p4', 'R'], `stdout order with ${ms} ms spacing`);
+      }
+      assertCleanStdout(relay);
+    });
+
+    it('an awkward but legal SSE reply (comments, CRLF, multi-line data, split UTF-8) is relayed line by line', { timeout: 20000 }, async () => {
+      const srv = await startFaultServer('sse-tricky');
+      const relay = spawnRelay(bin.path, [srv.url]);
+      const reply = await relay.request({ jsonrpc: '2.0', id: 'tricky-1', method: 'tools/call', params: { name: 'x', arguments: {} } }, 8000);
+      assert.equal(toolText(reply.result), 'tricky ü done', JSON.stringify(reply));
+      const msgs = relay.out.lines.map((l) => JSON.parse(l));
+      assert.deepEqual(msgs.map((m) => m.params?.data ?? m.id), ['multi-line', 'split ü here', 'tricky-1'], 'both events then the result, in order');
+      assertCleanStdout(relay);
+    });
+
+    it('a reply larger than --max-message-bytes becomes an error for that request', { timeout: 20000 }, async () => {
+      for (const mode of ['json', 'sse']) {
+        const { relay } = await legacySession({ mode, relayArgs: ['--max-message-bytes', '1024'] });
+        const id = freshId();
+        const reply = await relay.request({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'big', arguments: { bytes: 4096 } } }, 8000);
+        assertRpcError(reply, { id }, `${mode}: oversized reply`);
+        const next = await relay.request(echoCall(freshId(), 'after the big one'));
+        assert.equal(toolText(next.result), 'after the big one', `${mode}: relay continues`);
+        assert.ok(relay.out.lines.every((l) => Buffer.byteLength(l) <= 1024), `${mode}: a line over the limit reached stdout`);
+        assertCleanStdout(relay);
+      }
+    });
+
+    it('200 concurrent calls with mixed reply sizes: every reply arrives, lines never interleave', { timeout: 30000 }, async () => {
+      const { relay } = await legacySession({ mode: 'sse' });
+      const ids = [];
+      const t0 = Date.now();
+      for (let i = 0; i < 200; i++) {
+        const id = freshId();
+        ids.push(id);
+        const params = i % 4 === 0
+          ? { name: 'big', arguments: { bytes: 200_000 + i } }
+          : { name: 'slow', arguments: { ms: 100 } };
+        relay.send({ jsonrpc: '2.0', id, method: 'tools/call', params });
+      }
+      const replies = await Promise.all(ids.map((id) => relay.reply(id, 20000)));
+      const ms = Date.now() - t0;
+      console.log(`CONCURRENCY 200 mixed calls (50 x ~200 KB replies): ${ms} ms`);
+      replies.forEach((r, i) => {
+        assert.ok(r.result, `call ${i}: ${JSON.stringify(r).slice(0, 200)}`);
+        if (i % 4 === 0) assert.equal(toolText(r.result).length, 200_000 + i, `call ${i}: reply size`);
+      });
       assertCleanStdout(relay);
     });
 
@@ -200,6 +285,36 @@ describe('mcp-auth raw stdio', { skip: bin.skip, concurrency: false }, () => {
       assertRpcError(msg, { id: 501 }, 'reset stream');
       const notes = relay.out.lines.map((l) => JSON.parse(l)).filter((m) => m.method === 'notifications/message');
       assert.equal(notes.length, 1, 'the event sent before the reset is forwarded once');
+      assertCleanStdout(relay);
+    });
+  });
+
+  describe('session and timeouts', () => {
+    it('the version the server picks (2025-06-18) is the MCP-Protocol-Version sent afterwards', { timeout: 20000 }, async () => {
+      const srv = await startMcpServer({ era: 'legacy', mode: 'json' });
+      const relay = spawnRelay(bin.path, [srv.url]);
+      const init = await relay.request({ ...initializeRequest(freshId(), '2025-06-18') });
+      assert.equal(init.result?.protocolVersion, '2025-06-18');
+      relay.send(initializedNotification());
+      await relay.request(ping(freshId()));
+      relay.closeStdin();
+      await relay.exited(3000);
+      const later = srv.log().slice(1);
+      assert.ok(later.length >= 3, 'initialized, ping, DELETE (and GET) logged');
+      for (const e of later) {
+        assert.equal(e.headers['mcp-protocol-version'], '2025-06-18', `${e.method} ${e.jsonrpcMethod ?? ''}`);
+      }
+      assertCleanStdout(relay);
+    });
+
+    it('--timeout is an idle timeout: a stream that keeps talking outlives it, a silent call does not', { timeout: 20000 }, async () => {
+      const { srv, relay } = await legacySession({ mode: 'sse', relayArgs: ['--timeout', '1'] });
+      const talking = await relay.request({ jsonrpc: '2.0', id: 1001, method: 'tools/call', params: { name: 'progress', arguments: { steps: 4, ms: 600 }, _meta: { progressToken: 'idle' } } }, 8000);
+      assert.ok(talking.result, `a 2.4 s call with progress every 0.6 s must not hit --timeout 1: ${JSON.stringify(talking)}`);
+      const silent = await relay.request({ jsonrpc: '2.0', id: 1002, method: 'tools/call', params: { name: 'slow', arguments: { ms: 2500 } } }, 8000);
+      assertRpcError(silent, { id: 1002, code: -32001 }, 'silent 2.5 s call');
+      const gets = srv.log().filter((e) => e.method === 'GET');
+      assert.ok(gets.length <= 1, `the idle GET stream was reopened ${gets.length - 1} time(s) in ~5 s under --timeout 1`);
       assertCleanStdout(relay);
     });
   });

@@ -9,6 +9,11 @@
 //   hang          reads the request, never answers (the socket stays open)
 //   reset-sse     200 text/event-stream, one event (a notifications/message),
 //                 then the socket is destroyed mid-stream
+//   sse-tricky    200 text/event-stream that is legal but awkward: a comment
+//                 block, CRLF line endings, id:/retry: fields, a JSON message
+//                 spread over several data: lines, `data:` without a space,
+//                 an event (and a UTF-8 character) split across writes 50 ms
+//                 apart; then the result {"content":[{"type":"text","text":"tricky ü done"}]}
 //
 // Listens on 127.0.0.1 and prints exactly one line `LISTENING <port>` on
 // stdout when ready; everything else goes to stderr. The request log has the
@@ -18,12 +23,12 @@ import http from 'node:http';
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const BEHAVIOURS = ['status500', 'jsonrpc-error', 'hang', 'reset-sse'];
+const BEHAVIOURS = ['status500', 'jsonrpc-error', 'hang', 'reset-sse', 'sse-tricky'];
 
-function usage(msg) {
+function usage(msg, code = 2) {
   if (msg) process.stderr.write(`fault-server: ${msg}\n`);
   process.stderr.write(`usage: node tests/servers/fault-server.mjs --behaviour ${BEHAVIOURS.join('|')} [--port N] [--request-log FILE] [--quiet]\n`);
-  process.exit(2);
+  process.exit(code);
 }
 
 let opts;
@@ -41,7 +46,7 @@ try {
 } catch (err) {
   usage(err.message);
 }
-if (opts.help) usage();
+if (opts.help) usage(undefined, 0);
 const behaviour = opts.behaviour ?? opts.behavior;
 if (!BEHAVIOURS.includes(behaviour)) usage(`unknown or missing --behaviour ${behaviour ?? ''}`);
 const port = Number(opts.port);
@@ -66,6 +71,30 @@ function record(req, body, status) {
 }
 
 const sockets = new Set();
+
+/** Writes the `sse-tricky` reply: each element of `parts` is one write, 50 ms apart. */
+function trickySse(res, id) {
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+  const note1 = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'multi-line' } }, null, 1);
+  const note2 = Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'split ü here' } }));
+  const result = JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'tricky ü done' }] } });
+  const cut = note2.indexOf(Buffer.from('ü')) + 1; // inside the two-byte ü
+  const parts = [
+    ': keep-alive comment\r\n\r\n',
+    `retry: 1000\r\nid: ev-1\r\nevent: message\r\n${note1.split('\n').map((l) => `data: ${l}`).join('\r\n')}\r\n\r\n`,
+    Buffer.concat([Buffer.from('event: message\ndata:'), note2.subarray(0, cut)]),
+    Buffer.concat([note2.subarray(cut), Buffer.from('\n\n')]),
+    `:\n\nid: ev-3\ndata: ${result}\n\n`,
+  ];
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    if (i === parts.length) { res.end(); return; }
+    res.write(parts[i++]);
+    setTimeout(next, 50);
+  };
+  next();
+}
 
 const server = http.createServer((req, res) => {
   const chunks = [];
@@ -103,6 +132,13 @@ const server = http.createServer((req, res) => {
         const note = { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'fault-server: stream will reset' } };
         res.write(`event: message\ndata: ${JSON.stringify(note)}\n\n`);
         setTimeout(() => req.socket.destroy(), 50);
+        break;
+      }
+      case 'sse-tricky': {
+        record(req, body, 200);
+        let id = null;
+        try { id = JSON.parse(body).id ?? null; } catch { /* answered with id null */ }
+        trickySse(res, id);
         break;
       }
     }

@@ -22,7 +22,9 @@
 //
 // Tools: echo {text}, slow {ms}, progress {steps, ms}, elicit {message},
 //   big {bytes}, size {data}; modern era also region_query {region?, query?}
-//   whose `region` carries "x-mcp-header": "Region".
+//   whose `region` carries "x-mcp-header": "Region", headers_probe (x-mcp-header
+//   on an integer, a boolean and a nested property; returns the Mcp-Param-*
+//   headers it got) and bad_header (an invalid annotation clients must drop).
 //
 // --request-log FILE appends one JSON line per HTTP request:
 //   {time, method, path, headers, jsonrpcMethod, jsonrpcId, jsonrpcKind,
@@ -43,10 +45,10 @@ const SERVER_INFO = { name: 'mcp-auth-test-server', version: '1.0.0' };
 // ---------------------------------------------------------------------------
 // Command line
 
-function usage(msg) {
+function usage(msg, code = 2) {
   if (msg) process.stderr.write(`mcp-server: ${msg}\n`);
   process.stderr.write('usage: node tests/servers/mcp-server.mjs [--port N] [--mode json|sse|auto] [--era legacy|modern] [--request-log FILE] [--quiet]\n');
-  process.exit(2);
+  process.exit(code);
 }
 
 let opts;
@@ -64,7 +66,7 @@ try {
 } catch (err) {
   usage(err.message);
 }
-if (opts.help) usage();
+if (opts.help) usage(undefined, 0);
 const era = opts.era;
 if (!['legacy', 'modern'].includes(era)) usage(`unknown --era ${era}`);
 const mode = opts.mode ?? (era === 'legacy' ? 'sse' : 'auto');
@@ -275,9 +277,11 @@ async function legacyEra() {
           });
         }
       }
-      // The result travels on another connection than the GET stream: give
-      // the last notification a head start so it is not overtaken.
-      if (mode === 'json' && token !== undefined) await delay(Math.min(ms, 50));
+      // Give the last notification a head start over the result: in json mode
+      // they travel on different connections, and in sse mode an SDK v1
+      // client that reads both in one chunk handles the notification after
+      // the result (and drops it as "unknown token").
+      if (token !== undefined && steps > 0) await delay(Math.min(ms, 50));
       return textResult(`progress done: ${steps} steps via ${token === undefined ? 'nothing (no progressToken)' : channel}`);
     });
 
@@ -390,6 +394,7 @@ async function modernEra() {
           });
         }
       }
+      if (token !== undefined && steps > 0) await delay(Math.min(ms, 50)); // see the legacy tool
       return textResult(`progress done: ${steps} steps`);
     });
 
@@ -432,6 +437,38 @@ async function modernEra() {
       const header = c.http?.req?.headers.get('mcp-param-region') ?? null;
       return textResult(JSON.stringify({ region: args.region ?? null, header }));
     });
+
+    // x-mcp-header on an integer, a boolean and a nested string property.
+    server.registerTool('headers_probe', {
+      description: 'Returns every Mcp-Param-* header it received.',
+      inputSchema: sdk.fromJsonSchema({
+        type: 'object',
+        properties: {
+          priority: { type: 'integer', 'x-mcp-header': 'Priority' },
+          dry_run: { type: 'boolean', 'x-mcp-header': 'Dry-Run' },
+          options: {
+            type: 'object',
+            properties: { zone: { type: 'string', 'x-mcp-header': 'Zone' } },
+          },
+        },
+      }),
+    }, async (_args, c) => {
+      const mirrored = {};
+      for (const [name, value] of c.http?.req?.headers ?? []) {
+        if (name.startsWith('mcp-param-')) mirrored[name] = value;
+      }
+      return textResult(JSON.stringify(mirrored));
+    });
+
+    // An invalid annotation (x-mcp-header on a `number`): a 2026-07-28 HTTP
+    // client must drop this tool from tools/list.
+    server.registerTool('bad_header', {
+      description: 'Carries an invalid x-mcp-header annotation; clients must not list it.',
+      inputSchema: sdk.fromJsonSchema({
+        type: 'object',
+        properties: { amount: { type: 'number', 'x-mcp-header': 'Amount' } },
+      }),
+    }, async () => textResult('bad_header was called'));
 
     return server;
   }
@@ -484,7 +521,7 @@ httpServer.listen(port, '127.0.0.1', () => {
   if (!opts.quiet) {
     process.stderr.write(`MCP test server (${era} era, ${mode} responses; protocol ${versions})\n`);
     process.stderr.write(`  endpoint: http://127.0.0.1:${actual}/mcp\n`);
-    process.stderr.write(`  tools: echo, slow, progress, elicit, big, size${era === 'modern' ? ', region_query' : ''}\n`);
+    process.stderr.write(`  tools: echo, slow, progress, elicit, big, size${era === 'modern' ? ', region_query, headers_probe, bad_header' : ''}\n`);
   }
 });
 
