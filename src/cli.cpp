@@ -23,10 +23,10 @@ void add_proxy_options(CLI::App& app, ProxyArgs& args) {
     app.add_option("--timeout", args.timeout_s,
                    "Seconds a request may wait silently for reply bytes")
         ->default_val(300)
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(0.001, 1e6, "SECONDS"));
     app.add_option("--connect-timeout", args.connect_timeout_s, "Seconds to wait for a connection")
         ->default_val(10)
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(0.001, 1e6, "SECONDS"));
     app.add_option("--max-message-bytes", args.max_message_bytes,
                    "Largest message accepted in either direction; larger ones get an error")
         ->default_val(64u << 20)
