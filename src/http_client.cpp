@@ -137,4 +137,38 @@ void HttpConnection::cancel() {
     }
 }
 
+HttpResponse http_fetch(const std::string& url, const std::string& method,
+                        const HeaderList& headers, const std::string& body,
+                        const HttpOptions& options, size_t max_body) {
+    HttpResponse response;
+    std::string error;
+    auto parsed = parse_url(url, &error);
+    if (!parsed) {
+        response.error = "invalid URL " + url + ": " + error;
+        return response;
+    }
+    HttpConnection conn(*parsed, options);
+    bool too_big = false;
+    HttpResult result = conn.send(
+        method, parsed->target, headers, body,
+        [&](int status, const HeaderList& h) {
+            response.status = status;
+            response.headers = h;
+            return true;
+        },
+        [&](std::string_view chunk) {
+            if (response.body.size() + chunk.size() > max_body) return too_big = true, false;
+            response.body.append(chunk);
+            return true;
+        });
+    if (too_big) {
+        response.error = "the reply from " + parsed->authority() + " is larger than " +
+                         std::to_string(max_body) + " bytes";
+    } else if (!result.error.empty()) {
+        response.error = result.error;
+        response.timed_out = result.timed_out;
+    }
+    return response;
+}
+
 }  // namespace mcp_auth

@@ -1,23 +1,33 @@
-// The one place that wires real adapters (stdin/stdout, signals, HTTP) to the use cases.
+// The one place that wires real adapters (stdin/stdout, signals, HTTP, keychain, browser,
+// clock) to the use cases (relay, login, status, logout, token).
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "mcp_auth/auth.h"
+#include "mcp_auth/browser.h"
 #include "mcp_auth/cli.h"
 #include "mcp_auth/framing.h"
 #include "mcp_auth/headers.h"
 #include "mcp_auth/output.h"
 #include "mcp_auth/relay.h"
+#include "mcp_auth/secret_store.h"
+#include "mcp_auth/status.h"
 #include "mcp_auth/url.h"
 
 namespace mcp_auth {
 namespace {
+
+constexpr auto kKeychainTimeout = std::chrono::seconds(5);
 
 std::optional<std::string> getenv_lookup(const std::string& name) {
     const char* value = std::getenv(name.c_str());
@@ -29,6 +39,72 @@ std::chrono::milliseconds seconds(double s) {
     return std::chrono::milliseconds(static_cast<long long>(s * 1000));
 }
 
+long long now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+int exit_code_for(const Error& error) {
+    return error.kind == ErrorKind::LoginRequired ? kExitLoginRequired : kExitError;
+}
+
+// The store the user chose: --store, else MCP_AUTH_STORE, else the OS keychain. Never
+// a silent fallback from one to the other.
+std::unique_ptr<SecretStore> make_store(const Invocation& inv, Log& log, std::string* error) {
+    std::string choice =
+        inv.store.empty() ? getenv_lookup("MCP_AUTH_STORE").value_or("keychain") : inv.store;
+    if (choice == "keychain") return make_os_keychain(kKeychainTimeout);
+    if (choice == "file") {
+        auto store = make_file_store(default_state_dir());
+        log.info("warning: tokens are kept unencrypted in " + default_state_dir() +
+                 " (file store chosen with --store file or MCP_AUTH_STORE)");
+        return store;
+    }
+    *error = "unknown store \"" + choice + "\" in MCP_AUTH_STORE (use keychain or file)";
+    return nullptr;
+}
+
+std::optional<Url> server_url(const Invocation& inv, bool allow_http, Log& log) {
+    std::string error;
+    auto url = parse_url(inv.url, &error);
+    if (!url) {
+        log.error("invalid server URL \"" + inv.url + "\": " + error);
+        return std::nullopt;
+    }
+    if (auto refusal = check_url_policy(*url, allow_http); !refusal.empty()) {
+        log.error(refusal);
+        return std::nullopt;
+    }
+    return url;
+}
+
+AuthOptions auth_options(const Invocation& inv, const Url& server, const RelayArgs& relay) {
+    AuthOptions o;
+    o.server = server;
+    o.client_id = inv.auth.client_id;
+    o.client_secret = getenv_lookup("MCP_AUTH_CLIENT_SECRET").value_or("");
+    o.client_metadata_url = inv.auth.client_metadata_url;
+    o.issuer = inv.auth.issuer;
+    o.scope = inv.auth.scope;
+    o.callback_port = inv.auth.callback_port;
+    o.send_resource = !inv.auth.no_resource;
+    o.client_credentials = inv.auth.client_credentials;
+    o.login_timeout = seconds(inv.auth.login_timeout_s);
+    o.http.connect_timeout = seconds(relay.connect_timeout_s);
+    o.http.read_timeout = std::min(seconds(relay.timeout_s), o.http.read_timeout);
+    return o;
+}
+
+AuthContext auth_context(SecretStore& store, Log& log, bool check_browser) {
+    return AuthContext{
+        store, log, [&log](const std::string& url) { return open_browser(url, log); },
+        check_browser ? std::function<bool()>(browser_available) : [] { return true; },
+        now_seconds};
+}
+
+// --- the relay -----------------------------------------------------------------------
+
 // The stdin loop stops when a byte arrives on this pipe: a signal (SIGTERM, SIGINT,
 // SIGHUP, turned into a byte by a thread of its own, since the signals are blocked in
 // every other thread) or a stdout whose reader has gone away.
@@ -39,7 +115,7 @@ struct StopPipe {
 
 StopPipe start_stop_pipe() {
     int fds[2];
-    if (pipe(fds) != 0) return {};
+    if (pipe2(fds, O_CLOEXEC) != 0) return {};
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -55,33 +131,43 @@ StopPipe start_stop_pipe() {
     return {fds[0], fds[1]};
 }
 
-int run_proxy(const ProxyArgs& args) {
-    LineWriter err(STDERR_FILENO);
-    Log log(err, args.verbose);
-    std::string error;
-    auto url = parse_url(args.url, &error);
-    if (!url) {
-        log.error("invalid server URL \"" + args.url + "\": " + error);
-        return kExitUsage;
-    }
-    if (auto refusal = check_url_policy(*url, args.allow_http); !refusal.empty()) {
-        log.error(refusal);
-        return kExitUsage;
-    }
+int run_proxy(const Invocation& inv, Log& log) {
+    auto url = server_url(inv, inv.relay.allow_http, log);
+    if (!url) return kExitUsage;
     RelayOptions options;
     options.server = *url;
-    for (const auto& spec : args.headers) {
+    bool static_auth = false;
+    std::string error;
+    for (const auto& spec : inv.relay.headers) {
         auto header = parse_header(spec, getenv_lookup, &error);
         if (!header) {
             log.error("--header: " + error);
             return kExitUsage;
         }
+        static_auth = static_auth || iequals(header->name, inv.auth.auth_header);
         options.static_headers.push_back(std::move(*header));
     }
-    options.http.read_timeout = seconds(args.timeout_s);
-    options.http.connect_timeout = seconds(args.connect_timeout_s);
-    options.max_message_bytes = args.max_message_bytes;
-    options.max_connections = args.max_connections;
+    options.http.read_timeout = seconds(inv.relay.timeout_s);
+    options.http.connect_timeout = seconds(inv.relay.connect_timeout_s);
+    options.max_message_bytes = inv.relay.max_message_bytes;
+    options.max_connections = inv.relay.max_connections;
+
+    // OAuth, unless the user passes the credential header themselves.
+    std::unique_ptr<SecretStore> store;
+    std::optional<Authenticator> auth;
+    std::optional<BearerTokenSource> tokens;
+    if (!static_auth) {
+        store = make_store(inv, log, &error);
+        if (!store) {
+            log.error(error);
+            return kExitUsage;
+        }
+        auth.emplace(auth_options(inv, *url, inv.relay), auth_context(*store, log, true));
+        tokens.emplace(*auth, inv.auth.auth_header, true, log);
+        options.auth = &*tokens;
+    } else {
+        log.debug("a " + inv.auth.auth_header + " header was given: OAuth is off");
+    }
 
     signal(SIGPIPE, SIG_IGN);
     StopPipe stop = start_stop_pipe();
@@ -92,11 +178,11 @@ int run_proxy(const ProxyArgs& args) {
     });
     Relay relay(options, out, log);
     LineFramer framer(
-        args.max_message_bytes,
+        inv.relay.max_message_bytes,
         {[&](std::string&& line) { relay.on_line(std::move(line)); },
          [&](std::string_view prefix, size_t total) { relay.on_oversized(prefix, total); }});
     // The query string may hold a credential: the log shows the path only.
-    log.debug("relaying stdin to " + url->origin() + url->target.substr(0, url->target.find('?')));
+    log.debug("relaying stdin to " + url->origin() + url->path());
 
     bool stopped = false;
     std::string buffer(1 << 16, '\0');
@@ -123,15 +209,153 @@ int run_proxy(const ProxyArgs& args) {
     return kExitOk;
 }
 
+// --- terminal commands -------------------------------------------------------------
+
+void print_login(const TokenRecord& r, long long now, Log& log) {
+    std::string text = "Logged in to " + r.server + " as " + r.identity;
+    if (!r.scope.empty()) text += " with scopes: " + r.scope;
+    if (r.expires_at) text += "; the token expires " + relative_time(r.expires_at, now);
+    if (!r.refresh_token.empty()) text += " and will be refreshed";
+    log.info(text + ".");
+}
+
+int run_login(const Invocation& inv, Log& log) {
+    auto url = server_url(inv, false, log);
+    if (!url) return kExitUsage;
+    std::string error;
+    auto store = make_store(inv, log, &error);
+    if (!store) return log.error(error), kExitUsage;
+    Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
+    if (!inv.force) {
+        auto current = auth.valid_token();
+        if (current) {
+            log.info("Already logged in to " + current->server + " as " + current->identity +
+                     " (until " +
+                     relative_time(current->expires_at ? current->expires_at : now_seconds(),
+                                   now_seconds()) +
+                     "). Use --force to log in again.");
+            return kExitOk;
+        }
+        if (current.error().kind == ErrorKind::StoreUnavailable)
+            return log.error(current.error().message), kExitError;
+    }
+    auto record = auth.login("", true);
+    if (!record) {
+        log.error("login failed: " + record.error().message);
+        return exit_code_for(record.error());
+    }
+    print_login(*record, now_seconds(), log);
+    return kExitOk;
+}
+
+int run_status(const Invocation& inv, Log& log) {
+    std::string error;
+    auto store = make_store(inv, log, &error);
+    if (!store) return log.error(error), kExitUsage;
+    auto logins = list_logins(*store);
+    if (!logins) {
+        log.error(logins.error().message);
+        return kExitError;
+    }
+    std::vector<TokenRecord> shown;
+    std::string wanted;
+    if (!inv.url.empty()) {
+        auto url = parse_url(inv.url, &error);
+        if (!url) return log.error("invalid server URL \"" + inv.url + "\": " + error), kExitUsage;
+        wanted = url->to_string();
+    }
+    for (auto& r : *logins)
+        if (wanted.empty() || r.server == wanted) shown.push_back(std::move(r));
+    long long now = now_seconds();
+    bool all_usable = !shown.empty();
+    for (const auto& r : shown) all_usable = all_usable && login_usable(r, now);
+    if (inv.json) {
+        std::cout << status_json(shown, now, store->kind(), store->description()).dump(2) << "\n";
+    } else if (shown.empty()) {
+        std::cerr << (wanted.empty() ? "Not logged in to any server. Run `mcp-auth login <url>`.\n"
+                                     : "Not logged in to " + wanted + ". Run `mcp-auth login " +
+                                           wanted + "`.\n");
+    } else {
+        std::cout << status_text(shown, now, store->description());
+    }
+    return all_usable ? kExitOk : kExitLoginRequired;
+}
+
+int run_logout(const Invocation& inv, Log& log) {
+    std::string error;
+    auto store = make_store(inv, log, &error);
+    if (!store) return log.error(error), kExitUsage;
+    auto logins = list_logins(*store);
+    if (!logins) return log.error(logins.error().message), kExitError;
+    std::string wanted;
+    if (!inv.all) {
+        auto url = parse_url(inv.url, &error);
+        if (!url) return log.error("invalid server URL \"" + inv.url + "\": " + error), kExitUsage;
+        wanted = url->to_string();
+    }
+    int done = 0;
+    for (const auto& r : *logins) {
+        if (!inv.all && r.server != wanted) continue;
+        std::string why;
+        auto url = parse_url(r.server, &why);
+        if (!url) continue;
+        Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
+        if (auto ok = auth.logout(r); !ok) return log.error(ok.error().message), kExitError;
+        log.info("Logged out of " + r.server + " (" + r.identity + ")" +
+                 (r.revocation_endpoint.empty() ? "" : "; the tokens were revoked at " + r.issuer));
+        ++done;
+    }
+    if (inv.all) {
+        // Client registrations and kept client secrets go too: a clean slate.
+        for (const char* kind : {"client", "client-secret"}) {
+            auto items = store->find({{"kind", kind}});
+            if (!items) return log.error(items.error().message), kExitError;
+            for (const auto& [key, secret] : *items)
+                if (auto ok = store->erase(key); !ok)
+                    return log.error(ok.error().message), kExitError;
+        }
+    }
+    if (done == 0) log.info(inv.all ? "No stored logins." : "Not logged in to " + wanted + ".");
+    return kExitOk;
+}
+
+int run_token(const Invocation& inv, Log& log) {
+    auto url = server_url(inv, false, log);
+    if (!url) return kExitUsage;
+    std::string error;
+    auto store = make_store(inv, log, &error);
+    if (!store) return log.error(error), kExitUsage;
+    Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
+    auto record = auth.valid_token();
+    if (!record && record.error().kind == ErrorKind::LoginRequired && inv.auth.client_credentials)
+        record = auth.login("", false);
+    if (!record) {
+        log.error(record.error().message);
+        return exit_code_for(record.error());
+    }
+    std::cout << record->access_token << "\n";
+    return kExitOk;
+}
+
 }  // namespace
 }  // namespace mcp_auth
 
 int main(int argc, char** argv) {
     using namespace mcp_auth;
     Invocation inv = parse_command_line(argc, argv);
+    LineWriter err(STDERR_FILENO);
+    Log log(err, inv.verbose);
     switch (inv.command) {
         case Invocation::Command::Proxy:
-            return run_proxy(inv.proxy);
+            return run_proxy(inv, log);
+        case Invocation::Command::Login:
+            return run_login(inv, log);
+        case Invocation::Command::Status:
+            return run_status(inv, log);
+        case Invocation::Command::Logout:
+            return run_logout(inv, log);
+        case Invocation::Command::Token:
+            return run_token(inv, log);
         case Invocation::Command::Exit:
             break;
     }

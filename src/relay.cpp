@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "mcp_auth/sse.h"
+#include "mcp_auth/www_authenticate.h"
 
 namespace mcp_auth {
 
@@ -22,6 +23,12 @@ std::string lower(std::string s) {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
+}
+
+// A 403 that a token with more scope would fix (RFC 6750 §3.1).
+bool needs_scope(const std::string& www_authenticate) {
+    auto bearer = find_bearer_challenge(www_authenticate);
+    return bearer && bearer->param("error") == "insufficient_scope";
 }
 
 std::string describe_size(size_t bytes) {
@@ -63,6 +70,7 @@ struct Relay::Reply {
     bool too_big = false;
     bool answered = false;         // the response to this request went out
     std::string protocol_version;  // from an InitializeResult
+    std::string www_authenticate;
 };
 
 struct Relay::Worker {
@@ -197,14 +205,14 @@ void Relay::worker_loop() {
     connections_.erase(std::find(connections_.begin(), connections_.end(), conn));
 }
 
-void Relay::run(HttpConnection& conn, Job& job) {
-    auto started = Clock::now();
-    Reply reply;
+HttpResult Relay::exchange(HttpConnection& conn, Job& job, const std::string& credential,
+                           Reply& reply) {
     const size_t limit = options_.max_message_bytes;
     auto on_head = [&](int status, const HeaderList& headers) {
         reply.status = status;
         reply.content_type = lower(find_header(headers, "Content-Type"));
         reply.session_id = find_header(headers, "Mcp-Session-Id");
+        reply.www_authenticate = find_header(headers, "WWW-Authenticate");
         if (status >= 200 && status < 300 && starts_with(reply.content_type, "text/event-stream")) {
             reply.sse = std::make_unique<SseParser>([&](const SseEvent& event) {
                 reply.pending_bytes = 0;
@@ -224,11 +232,43 @@ void Relay::run(HttpConnection& conn, Job& job) {
         reply.body.append(chunk);
         return true;
     };
-    HttpResult result =
-        conn.send("POST", options_.server.target, job.headers, job.body, on_head, on_body);
+    if (credential.empty())
+        return conn.send("POST", options_.server.target, job.headers, job.body, on_head, on_body);
+    HeaderList headers = job.headers;
+    headers.push_back({options_.auth->header_name(), credential});
+    return conn.send("POST", options_.server.target, headers, job.body, on_head, on_body);
+}
+
+void Relay::run(HttpConnection& conn, Job& job) {
+    auto started = Clock::now();
+    Reply reply;
+    HttpResult result;
+    std::optional<Error> auth_error;
+    std::string credential = options_.auth ? options_.auth->current() : "";
+    // A refused token is renewed (refresh, login, or step-up) and the request retried;
+    // three tries cover 401 → login → 403 → step-up → success.
+    for (int attempt = 0;; ++attempt) {
+        reply = Reply{};
+        result = exchange(conn, job, credential, reply);
+        bool refused =
+            reply.status == 401 || (reply.status == 403 && needs_scope(reply.www_authenticate));
+        if (!options_.auth || !result.error.empty() || !refused || attempt == 2) break;
+        log_.debug("HTTP " + std::to_string(reply.status) + " to " + job.label() +
+                   ": renewing the token");
+        auto renewed = options_.auth->renew(reply.status, reply.www_authenticate, credential);
+        if (!renewed) {
+            auth_error = renewed.error();
+            break;
+        }
+        credential = *renewed;
+    }
 
     bool success =
         result.error.empty() && !reply.too_big && reply.status >= 200 && reply.status < 300;
+    if (success && !credential.empty()) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        last_credential_ = credential;
+    }
     if (success && !reply.sse && !reply.body.empty()) deliver(reply.body, &job, reply);
     if (log_.verbose()) {
         auto ms =
@@ -241,7 +281,9 @@ void Relay::run(HttpConnection& conn, Job& job) {
     if (initialize) finish_initialize(reply);
 
     if (result.cancelled && !reply.too_big) return;  // shutting down: nobody is waiting
-    if (!result.error.empty() || reply.too_big) {
+    if (auth_error) {
+        report_auth_failure(job, reply, *auth_error);
+    } else if (!result.error.empty() || reply.too_big) {
         report_failure(job, reply, result);
     } else if (!success) {
         if (job.is_request()) {
@@ -255,6 +297,15 @@ void Relay::run(HttpConnection& conn, Job& job) {
     } else if (job.info.method == "notifications/initialized") {
         start_listen_stream();
     }
+}
+
+void Relay::report_auth_failure(const Job& job, const Reply& reply, const Error& error) {
+    log_.error(error.message);
+    if (!job.is_request()) return;
+    json data = {{"status", reply.status}, {"host", options_.server.authority()}};
+    if (error.kind == ErrorKind::LoginRequired) data["login_required"] = true;
+    out_.write_line(jsonrpc::error_response(job.info.id, jsonrpc::kTransportError,
+                                            "mcp-auth: " + error.message, data));
 }
 
 void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
@@ -385,6 +436,11 @@ void Relay::listen_loop() {
         for (const auto& h : options_.static_headers) headers.push_back(h);
         {
             std::lock_guard<std::mutex> lock(mutex_);
+            if (!last_credential_.empty())
+                headers.push_back({options_.auth->header_name(), last_credential_});
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) break;
             if (!session_id_.empty()) headers.push_back({"Mcp-Session-Id", session_id_});
             if (!negotiated_version_.empty())
@@ -443,6 +499,12 @@ void Relay::end_session() {
     HttpOptions http{std::chrono::milliseconds(300), std::chrono::milliseconds(400)};
     HttpConnection conn(options_.server, http);
     HeaderList headers = options_.static_headers;
+    {
+        // The last token that worked: asking the token source could wait on a login.
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!last_credential_.empty())
+            headers.push_back({options_.auth->header_name(), last_credential_});
+    }
     headers.push_back({"Mcp-Session-Id", session});
     if (!version.empty()) headers.push_back({"MCP-Protocol-Version", version});
     int status = 0;
@@ -465,6 +527,7 @@ void Relay::shutdown(std::chrono::milliseconds grace) {
     }
     work_cv_.notify_all();
     stop_cv_.notify_all();
+    if (options_.auth) options_.auth->cancel();  // a login waiting for the browser ends now
     for (auto& conn : connections) conn->cancel();
     for (auto& worker : workers_) worker->thread.join();
     if (listen_thread_.joinable()) listen_thread_.join();

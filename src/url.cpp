@@ -111,3 +111,100 @@ std::string check_url_policy(const Url& url, bool allow_http) {
 }
 
 }  // namespace mcp_auth
+
+namespace mcp_auth {
+
+std::string Url::to_string() const {
+    bool default_port = (scheme == "https" && port == 443) || (scheme == "http" && port == 80);
+    std::string out = scheme + "://" + host;
+    if (!default_port) out += ":" + std::to_string(port);
+    if (target != "/") out += target;
+    return out;
+}
+
+bool Url::same_origin(const Url& other) const {
+    return scheme == other.scheme && host == other.host && port == other.port;
+}
+
+std::string percent_encode(std::string_view text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out;
+}
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string form_encode(const QueryParams& params) {
+    std::string out;
+    for (const auto& [name, value] : params) {
+        if (!out.empty()) out.push_back('&');
+        out += percent_encode(name);
+        out.push_back('=');
+        out += percent_encode(value);
+    }
+    return out;
+}
+
+QueryParams parse_query(std::string_view query) {
+    QueryParams out;
+    while (!query.empty()) {
+        size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        if (!pair.empty()) {
+            size_t eq = pair.find('=');
+            std::string name = percent_decode(pair.substr(0, eq));
+            std::string value =
+                eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+            out.emplace_back(std::move(name), std::move(value));
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return out;
+}
+
+std::optional<std::string> query_value(const QueryParams& params, std::string_view name) {
+    for (const auto& [n, v] : params)
+        if (n == name) return v;
+    return std::nullopt;
+}
+
+std::string append_query(std::string_view url, const QueryParams& params) {
+    std::string out(url);
+    out.push_back(out.find('?') == std::string::npos ? '?' : '&');
+    out += form_encode(params);
+    return out;
+}
+
+}  // namespace mcp_auth

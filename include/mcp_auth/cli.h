@@ -6,28 +6,48 @@
 
 namespace mcp_auth {
 
-struct ProxyArgs {
-    std::string url;
+// Options of the relay (proxy mode).
+struct RelayArgs {
     std::vector<std::string> headers;  // "Name: value", ${VAR} not yet expanded
     bool allow_http = false;
-    bool verbose = false;
     size_t max_message_bytes = 64u << 20;
     double timeout_s = 300;
     double connect_timeout_s = 10;
     size_t max_connections = 64;
 };
 
+// Options of the OAuth client (proxy, login, token).
+struct AuthArgs {
+    std::string client_id;
+    std::string client_metadata_url;
+    std::string issuer;
+    std::string scope;
+    int callback_port = 0;
+    bool no_resource = false;
+    bool client_credentials = false;
+    std::string auth_header = "Authorization";
+    double login_timeout_s = 300;
+};
+
 struct Invocation {
-    enum class Command { Exit, Proxy };
+    enum class Command { Exit, Proxy, Login, Status, Logout, Token };
     Command command = Command::Exit;
     int exit_code = 0;  // for Command::Exit (help, version, usage errors)
-    ProxyArgs proxy;
+    std::string url;    // "" for status/logout without one
+    RelayArgs relay;
+    AuthArgs auth;
+    std::string store;  // "keychain", "file", or "" (MCP_AUTH_STORE, else keychain)
+    bool verbose = false;
+    bool force = false;  // login --force
+    bool json = false;   // status --json
+    bool all = false;    // logout --all
 };
 
 // Exit codes, as gh uses them.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitLoginRequired = 4;
 
 // Parses argv. Help, version and usage errors are printed here (help to stdout only
 // when asked for explicitly; errors to stderr).

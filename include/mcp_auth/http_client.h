@@ -28,6 +28,20 @@ struct HttpResult {
 // The first value of a header, case-insensitively; "" when absent.
 std::string find_header(const HeaderList& headers, std::string_view name);
 
+struct HttpResponse {
+    int status = 0;  // 0 when the request failed before a response
+    HeaderList headers;
+    std::string body;
+    std::string error;  // transport failure, or a body over the limit
+    bool timed_out = false;
+};
+
+// One request on a fresh connection, body collected up to `max_body` bytes. For the
+// few calls discovery and token endpoints need; redirects are not followed.
+HttpResponse http_fetch(const std::string& url, const std::string& method,
+                        const HeaderList& headers, const std::string& body,
+                        const HttpOptions& options, size_t max_body = 1 << 20);
+
 class HttpConnection {
 public:
     // Receives the status and headers once, before any body bytes; return false to abort.

@@ -22,6 +22,7 @@
 #include "mcp_auth/jsonrpc.h"
 #include "mcp_auth/mcp_headers.h"
 #include "mcp_auth/output.h"
+#include "mcp_auth/token_source.h"
 #include "mcp_auth/url.h"
 
 namespace mcp_auth {
@@ -32,6 +33,7 @@ struct RelayOptions {
     HttpOptions http;
     size_t max_connections = 64;
     size_t max_message_bytes = 64u << 20;
+    TokenSource* auth = nullptr;  // null: no OAuth (static headers only)
 };
 
 class Relay {
@@ -60,6 +62,9 @@ private:
     void submit(std::shared_ptr<Job> job);
     void worker_loop();
     void run(HttpConnection& conn, Job& job);
+    HttpResult exchange(HttpConnection& conn, Job& job, const std::string& credential,
+                        Reply& reply);
+    void report_auth_failure(const Job& job, const Reply& reply, const Error& error);
     // Writes one server message to stdout; notes whether it answers `job`.
     void deliver(std::string_view text, Job* job, Reply& reply);
     void finish_initialize(const Reply& reply);
@@ -90,6 +95,7 @@ private:
     std::vector<std::string> held_;
     std::string session_id_;
     std::string negotiated_version_;
+    std::string last_credential_;  // the auth header value of the last accepted request
     bool listen_started_ = false;
     std::thread listen_thread_;
     mcp::ToolHeaderMap tool_headers_;

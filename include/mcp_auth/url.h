@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace mcp_auth {
 
@@ -16,7 +18,29 @@ struct Url {
     std::string origin() const;
     // "host:port", for user-facing messages.
     std::string authority() const;
+    // The URL in canonical form: lower-case scheme and host, no default port, and no
+    // trailing slash for the root path (the RFC 8707 resource form MCP prefers).
+    std::string to_string() const;
+    // The path without the query.
+    std::string path() const { return target.substr(0, target.find('?')); }
+    // Same scheme, host and port.
+    bool same_origin(const Url& other) const;
 };
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+// Percent-encodes everything but RFC 3986 unreserved characters.
+std::string percent_encode(std::string_view text);
+// Decodes %XX and, when `plus_is_space`, '+' (application/x-www-form-urlencoded).
+std::string percent_decode(std::string_view text, bool plus_is_space = true);
+// name=value&... in application/x-www-form-urlencoded form.
+std::string form_encode(const QueryParams& params);
+// Parses a query string or form body (without a leading '?').
+QueryParams parse_query(std::string_view query);
+// The first value of `name`, if present.
+std::optional<std::string> query_value(const QueryParams& params, std::string_view name);
+// Appends parameters to a URL that may already have a query.
+std::string append_query(std::string_view url, const QueryParams& params);
 
 // Parses an absolute http(s) URL. Returns nullopt with `error` set on anything else
 // (other schemes, user-info, fragments, bad ports).

@@ -1,0 +1,148 @@
+#pragma once
+// The authorization use case: a valid token for one MCP server, from the store, a
+// refresh, or a login. Decision order for a request:
+//   stored token fresh → use it; near expiry with a refresh token → refresh (rotated
+//   refresh token saved at once); else → log in (client credentials, or the browser
+//   flow: discovery → client identity → PKCE + state → loopback callback → exchange).
+// 401 → refresh, else log in again. 403 insufficient_scope → re-authorize once with the
+// union of scopes. Collaborators (store, HTTP options, browser, clock) come from main.cpp.
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mcp_auth/credentials.h"
+#include "mcp_auth/expected.h"
+#include "mcp_auth/http_client.h"
+#include "mcp_auth/oauth_discovery.h"
+#include "mcp_auth/oauth_flow.h"
+#include "mcp_auth/output.h"
+#include "mcp_auth/secret_store.h"
+#include "mcp_auth/token_source.h"
+#include "mcp_auth/url.h"
+
+namespace mcp_auth {
+
+class CallbackListener;
+
+struct AuthOptions {
+    Url server;
+    std::string client_id;            // --client-id
+    std::string client_secret;        // MCP_AUTH_CLIENT_SECRET (never from argv)
+    std::string client_metadata_url;  // --client-metadata-url
+    std::string issuer;               // --issuer: the authorization server, configured by hand
+    std::string scope;                // --scope: overrides what discovery suggests
+    int callback_port = 0;            // --callback-port (0 = chosen by the OS)
+    bool send_resource = true;        // --no-resource turns RFC 8707 off
+    bool client_credentials = false;  // --client-credentials: machine login, no browser
+    std::chrono::milliseconds login_timeout{std::chrono::minutes(5)};
+    HttpOptions http{std::chrono::seconds(10), std::chrono::seconds(30)};
+};
+
+struct AuthContext {
+    SecretStore& store;
+    Log& log;
+    // Opens the authorization URL; false when no browser could be started.
+    std::function<bool(const std::string& url)> open_browser;
+    // Whether a browser can be opened at all (false over SSH without a display).
+    std::function<bool()> browser_available;
+    std::function<long long()> now;  // epoch seconds
+};
+
+class Authenticator {
+public:
+    Authenticator(AuthOptions options, AuthContext context);
+
+    const AuthOptions& options() const { return options_; }
+    std::string server() const { return options_.server.to_string(); }
+
+    // The stored login for this server (the newest if several issuers have one).
+    Expected<std::optional<TokenRecord>> stored();
+    // A token usable now: the stored one, refreshed when near expiry. Error kind
+    // LoginRequired when a person has to log in (no token, or the refresh was refused).
+    Expected<TokenRecord> valid_token();
+    // Logs in anew. `challenge` is the 401's WWW-Authenticate value ("" when none). With
+    // `allow_browser` false, a browser login yields LoginRequired instead.
+    Expected<TokenRecord> login(const std::string& challenge, bool allow_browser);
+    // The server refused `rejected` with 401: refresh, else log in again.
+    Expected<TokenRecord> recover(const std::string& challenge, const std::string& rejected,
+                                  bool allow_browser);
+    // The server refused `rejected` with 403 insufficient_scope: re-authorize once with
+    // the union of the granted and the required scopes.
+    Expected<TokenRecord> step_up(const std::string& challenge, const std::string& rejected,
+                                  bool allow_browser);
+    // Revokes at the authorization server (when it has a revocation endpoint), then deletes.
+    Status logout(const TokenRecord& record);
+    // Ends a browser login in progress, and refuses new ones (shutdown). Thread-safe.
+    void cancel();
+
+private:
+    struct Discovery {
+        oauth::ServerMetadata server;
+        std::vector<std::string> resource_scopes;  // PRM scopes_supported
+        std::string resource;                      // sent as RFC 8707 `resource`, "" when off
+    };
+    struct Client {
+        std::string id;
+        std::string secret;
+        bool registered = false;  // came from dynamic registration (re-register on invalid_client)
+    };
+
+    Expected<Discovery> discover(const std::string& challenge);
+    Expected<oauth::ServerMetadata> fetch_server_metadata(const std::string& issuer,
+                                                          bool configured);
+    Expected<Client> client_for(const Discovery& d, const std::string& redirect_uri,
+                                const std::string& scope);
+    std::string client_secret_for(const std::string& issuer, const std::string& client_id);
+    Expected<TokenRecord> login_locked(const std::string& challenge, const std::string& scope,
+                                       bool allow_browser);
+    Expected<TokenRecord> browser_login(const Discovery& d, const std::string& scope,
+                                        bool allow_browser);
+    Expected<TokenRecord> machine_login(const Discovery& d, const std::string& scope);
+    Expected<TokenRecord> refresh_locked(const TokenRecord& record);
+    Expected<oauth::TokenSet> call_token_endpoint(const std::string& endpoint, QueryParams form,
+                                                  const Client& client);
+    TokenRecord record_from(const oauth::TokenSet& tokens, const Discovery& d, const Client& client,
+                            const std::string& grant, const std::string& requested_scope) const;
+    Status save(const TokenRecord& record);
+    Expected<std::optional<TokenRecord>> load_locked();
+
+    AuthOptions options_;
+    AuthContext ctx_;
+    std::mutex mutex_;  // one login or refresh at a time; others wait and reuse its result
+    std::optional<TokenRecord> current_;
+    bool loaded_ = false;
+    std::optional<Discovery> discovery_;
+    std::set<std::string> stepped_up_;  // scope sets already requested by a step-up
+
+    std::mutex cancel_mutex_;  // guards the two below; never held while waiting
+    bool cancelled_ = false;
+    CallbackListener* active_listener_ = nullptr;
+};
+
+// The relay's view of an Authenticator: "Bearer <token>" in the configured header.
+class BearerTokenSource : public TokenSource {
+public:
+    BearerTokenSource(Authenticator& auth, std::string header_name, bool allow_browser, Log& log)
+        : auth_(auth), header_(std::move(header_name)), allow_browser_(allow_browser), log_(log) {}
+    std::string header_name() const override { return header_; }
+    std::string current() override;
+    Expected<std::string> renew(int status, const std::string& www_authenticate,
+                                const std::string& sent) override;
+    void cancel() override { auth_.cancel(); }
+
+private:
+    Authenticator& auth_;
+    std::string header_;
+    bool allow_browser_;
+    Log& log_;
+    bool warned_ = false;
+};
+
+// Every login in the store (for `status` and `logout --all`).
+Expected<std::vector<TokenRecord>> list_logins(SecretStore& store);
+
+}  // namespace mcp_auth

@@ -1,0 +1,18 @@
+#pragma once
+// Opens a URL in the user's browser, without a shell: $MCP_AUTH_BROWSER, else $BROWSER,
+// else the platform's opener. The launcher's stdout goes to stderr (stdout belongs to
+// JSON-RPC) and its stdin is /dev/null. mcp-auth does not wait for it.
+#include <string>
+
+#include "mcp_auth/output.h"
+
+namespace mcp_auth {
+
+// True when a launcher was started. Never throws; says on the log what failed.
+bool open_browser(const std::string& url, Log& log);
+
+// Whether opening a browser can work here at all: a browser variable is set, or (on
+// Linux) a graphical session exists. Used to fail fast in proxy mode over SSH.
+bool browser_available();
+
+}  // namespace mcp_auth

@@ -1,0 +1,69 @@
+#pragma once
+// What mcp-auth keeps per server and per authorization server, and how it is keyed in
+// the secret store. Pure logic: records to and from JSON.
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace mcp_auth {
+
+// Attributes that identify one stored item (besides application=mcp-auth).
+using StoreKey = std::map<std::string, std::string>;
+
+// One login: the tokens for one MCP server from one authorization server.
+struct TokenRecord {
+    std::string server;  // canonical MCP server URL
+    std::string issuer;
+    std::string client_id;
+    std::string grant;  // "authorization_code" or "client_credentials"
+    std::string access_token;
+    std::string refresh_token;
+    std::string scope;         // granted (as the token endpoint said, else as requested)
+    std::string identity;      // email / username / sub / client id, for display
+    long long expires_at = 0;  // epoch seconds, 0 = unknown
+    long long obtained_at = 0;
+    std::string token_endpoint;
+    std::string revocation_endpoint;
+    std::string resource;  // the RFC 8707 resource sent, "" with --no-resource
+
+    static StoreKey key(const std::string& server, const std::string& issuer);
+    StoreKey key() const { return key(server, issuer); }
+    nlohmann::json to_json() const;
+    static std::optional<TokenRecord> from_json(const std::string& text);
+    std::string label() const;  // what the keychain UI shows
+
+    // Usable without a refresh at `now` (with `margin` seconds to spare).
+    bool fresh(long long now, long long margin) const;
+};
+
+// A client identity registered at one authorization server (dynamic registration).
+// Bound to its issuer: never reused with another one.
+struct ClientRecord {
+    std::string issuer;
+    std::string client_id;
+    std::string client_secret;
+    std::string redirect_uri;
+
+    static StoreKey key(const std::string& issuer);
+    nlohmann::json to_json() const;
+    static std::optional<ClientRecord> from_json(const std::string& text);
+};
+
+// One string for a key, for stores that name items by a single string (macOS account,
+// Windows target): name=value pairs in key order, '%' and ';' and '=' escaped.
+std::string encode_store_key(const StoreKey& key);
+std::optional<StoreKey> decode_store_key(const std::string& text);
+
+// True when `key` has every attribute of `filter` with the same value.
+bool key_matches(const StoreKey& key, const StoreKey& filter);
+
+// A configured client's secret kept in the keychain (for --client-credentials).
+StoreKey client_secret_key(const std::string& issuer, const std::string& client_id);
+
+// How long before expiry a token is refreshed: a minute, or half the lifetime of
+// short-lived tokens.
+long long refresh_margin(const TokenRecord& record);
+
+}  // namespace mcp_auth

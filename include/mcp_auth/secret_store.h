@@ -1,0 +1,48 @@
+#pragma once
+// The secret store: one small interface, one backend per OS (chosen in CMake, one file
+// each), plus an explicit file store for machines without a keychain.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mcp_auth/credentials.h"
+#include "mcp_auth/expected.h"
+
+namespace mcp_auth {
+
+class SecretStore {
+public:
+    virtual ~SecretStore() = default;
+    // "keychain" or "file", as `status` reports it.
+    virtual std::string kind() const = 0;
+    // Where the secrets live, for people: "Secret Service (libsecret)", a path, ...
+    virtual std::string description() const = 0;
+
+    // nullopt when there is no such item. Errors (absent or locked keychain, timeouts)
+    // are never reported as "not found".
+    virtual Expected<std::optional<std::string>> get(const StoreKey& key) = 0;
+    // Creates or replaces the item, atomically.
+    virtual Status put(const StoreKey& key, const std::string& label,
+                       const std::string& secret) = 0;
+    // Deleting an absent item succeeds.
+    virtual Status erase(const StoreKey& key) = 0;
+    // Every item whose attributes include all of `filter`.
+    using Item = std::pair<StoreKey, std::string>;
+    virtual Expected<std::vector<Item>> find(const StoreKey& filter) = 0;
+};
+
+// The OS keychain: Secret Service on Linux, Keychain on macOS, Credential Manager on
+// Windows. Every call returns within `timeout` (a locked keychain can otherwise block
+// on a password prompt). Defined in the backend file the build selects.
+std::unique_ptr<SecretStore> make_os_keychain(std::chrono::milliseconds timeout);
+
+// Secrets in a JSON file of mode 0600 in `dir` (created 0700), for users who choose it.
+std::unique_ptr<SecretStore> make_file_store(const std::string& dir);
+
+// $XDG_STATE_HOME/mcp-auth, else ~/.local/state/mcp-auth.
+std::string default_state_dir();
+
+}  // namespace mcp_auth

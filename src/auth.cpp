@@ -1,0 +1,545 @@
+#include "mcp_auth/auth.h"
+
+#include <algorithm>
+
+#include "mcp_auth/base64.h"
+#include "mcp_auth/crypto.h"
+#include "mcp_auth/jwt.h"
+#include "mcp_auth/loopback.h"
+#include "mcp_auth/www_authenticate.h"
+
+namespace mcp_auth {
+
+namespace {
+
+std::string describe_scope(const std::vector<std::string>& scopes) {
+    std::string out;
+    for (size_t i = 0; i < scopes.size(); ++i) {
+        if (i) out += i + 1 == scopes.size() ? " and " : ", ";
+        out += "\"" + scopes[i] + "\"";
+    }
+    return out;
+}
+
+Error login_required(const std::string& server, const std::string& why) {
+    return make_error(ErrorKind::LoginRequired,
+                      why + " Run `mcp-auth login " + server + "` in a terminal, then try again.");
+}
+
+std::string basic_auth(const std::string& id, const std::string& secret) {
+    // RFC 6749 §2.3.1: both parts form-encoded before base64.
+    return "Basic " + base64_encode(percent_encode(id) + ":" + percent_encode(secret));
+}
+
+bool is_auth_code(const Error& e, std::initializer_list<const char*> codes) {
+    return std::any_of(codes.begin(), codes.end(), [&](const char* c) { return e.code == c; });
+}
+
+}  // namespace
+
+Authenticator::Authenticator(AuthOptions options, AuthContext context)
+    : options_(std::move(options)), ctx_(std::move(context)) {}
+
+// --- the store ---------------------------------------------------------------------
+
+Expected<std::optional<TokenRecord>> Authenticator::load_locked() {
+    if (loaded_) return current_;
+    auto items = ctx_.store.find({{"kind", "token"}, {"server", server()}});
+    if (!items) return items.error();
+    std::optional<TokenRecord> newest;
+    for (const auto& [key, secret] : *items) {
+        auto record = TokenRecord::from_json(secret);
+        if (!record) continue;
+        if (!options_.issuer.empty() && record->issuer != options_.issuer) continue;
+        if (!newest || record->obtained_at > newest->obtained_at) newest = std::move(record);
+    }
+    current_ = std::move(newest);
+    loaded_ = true;
+    return current_;
+}
+
+Expected<std::optional<TokenRecord>> Authenticator::stored() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return load_locked();
+}
+
+Status Authenticator::save(const TokenRecord& record) {
+    auto ok = ctx_.store.put(record.key(), record.label(), record.to_json().dump());
+    if (!ok) return ok.error();
+    current_ = record;
+    loaded_ = true;
+    return Ok{};
+}
+
+Expected<std::vector<TokenRecord>> list_logins(SecretStore& store) {
+    auto items = store.find({{"kind", "token"}});
+    if (!items) return items.error();
+    std::vector<TokenRecord> out;
+    for (const auto& [key, secret] : *items)
+        if (auto record = TokenRecord::from_json(secret)) out.push_back(std::move(*record));
+    std::sort(out.begin(), out.end(), [](const TokenRecord& a, const TokenRecord& b) {
+        return a.server != b.server ? a.server < b.server : a.issuer < b.issuer;
+    });
+    return out;
+}
+
+// --- discovery -----------------------------------------------------------------------
+
+Expected<oauth::ServerMetadata> Authenticator::fetch_server_metadata(const std::string& issuer,
+                                                                     bool configured) {
+    if (auto ok = oauth::check_endpoint(issuer, "authorization server"); !ok) return ok.error();
+    std::string last_problem = "no metadata document was found";
+    for (const auto& url : oauth::server_metadata_urls(issuer)) {
+        auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
+        ctx_.log.debug("GET " + url + " -> " +
+                       (res.status ? std::to_string(res.status) : res.error));
+        if (!res.error.empty()) {
+            last_problem = res.error;
+            continue;
+        }
+        if (res.status != 200) {
+            last_problem = url + " answered HTTP " + std::to_string(res.status);
+            continue;
+        }
+        auto meta = oauth::parse_server_metadata(res.body, issuer, configured);
+        if (!meta) return meta.error();
+        if (!meta->s256_listed)
+            ctx_.log.info(
+                "the authorization server " + issuer +
+                " does not list PKCE methods; using S256 because you configured it with --issuer");
+        return meta;
+    }
+    return make_error(
+        ErrorKind::Network,
+        "could not read the metadata of the authorization server " + issuer + ": " + last_problem);
+}
+
+Expected<Authenticator::Discovery> Authenticator::discover(const std::string& challenge) {
+    if (discovery_) return *discovery_;
+    Discovery d;
+    std::string resource = options_.server.to_string();
+    if (!options_.issuer.empty()) {
+        // A server without protected resource metadata (Cognito-like): configured by hand.
+        auto meta = fetch_server_metadata(options_.issuer, true);
+        if (!meta) return meta.error();
+        d.server = std::move(*meta);
+    } else {
+        std::string from_header;
+        if (auto bearer = find_bearer_challenge(challenge))
+            from_header = bearer->param("resource_metadata");
+        std::optional<oauth::ResourceMetadata> prm;
+        std::string last_problem;
+        for (const auto& url : oauth::resource_metadata_urls(options_.server, from_header)) {
+            auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
+            ctx_.log.debug("GET " + url + " -> " +
+                           (res.status ? std::to_string(res.status) : res.error));
+            if (!res.error.empty()) {
+                last_problem = res.error;
+                continue;
+            }
+            if (res.status != 200) {
+                last_problem = url + " answered HTTP " + std::to_string(res.status);
+                continue;
+            }
+            auto parsed = oauth::parse_resource_metadata(res.body, options_.server);
+            if (!parsed) return parsed.error();
+            prm = std::move(*parsed);
+            break;
+        }
+        if (!prm)
+            return make_error(
+                ErrorKind::Invalid,
+                "the server " + server() + " publishes no OAuth protected resource metadata (" +
+                    last_problem +
+                    "). If it uses an authorization server configured by hand, pass --issuer "
+                    "<authorization server URL> (with --client-id and --scope as needed).");
+        auto meta = fetch_server_metadata(prm->authorization_servers.front(), false);
+        if (!meta) return meta.error();
+        d.server = std::move(*meta);
+        d.resource_scopes = prm->scopes_supported;
+        resource = prm->resource;
+    }
+    d.resource = options_.send_resource ? resource : "";
+    discovery_ = d;
+    return d;
+}
+
+// --- client identity ---------------------------------------------------------------
+
+std::string Authenticator::client_secret_for(const std::string& issuer,
+                                             const std::string& client_id) {
+    if (!options_.client_secret.empty() && client_id == options_.client_id)
+        return options_.client_secret;
+    auto stored = ctx_.store.get(client_secret_key(issuer, client_id));
+    if (stored && *stored) return **stored;
+    return {};
+}
+
+Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
+                                                          const std::string& redirect_uri,
+                                                          const std::string& scope) {
+    const std::string& issuer = d.server.issuer;
+    if (!options_.client_id.empty())
+        return Client{options_.client_id, client_secret_for(issuer, options_.client_id)};
+    if (!options_.client_metadata_url.empty()) {
+        if (!d.server.client_id_metadata_document_supported)
+            ctx_.log.info(
+                "the authorization server does not advertise client ID metadata documents; "
+                "trying " +
+                options_.client_metadata_url + " anyway");
+        return Client{options_.client_metadata_url, ""};
+    }
+    auto stored = ctx_.store.get(ClientRecord::key(issuer));
+    if (!stored) return stored.error();
+    if (*stored) {
+        if (auto record = ClientRecord::from_json(**stored); record && record->issuer == issuer)
+            return Client{record->client_id, record->client_secret, true};
+    }
+    if (d.server.registration_endpoint.empty())
+        return make_error(ErrorKind::Invalid,
+                          "the authorization server " + issuer +
+                              " does not offer dynamic client registration. Register mcp-auth "
+                              "there as a public native client with the redirect URI "
+                              "http://127.0.0.1/callback and pass --client-id <id>.");
+    auto body = oauth::registration_request(redirect_uri, scope).dump();
+    auto res = http_fetch(d.server.registration_endpoint, "POST",
+                          {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
+                          body, options_.http);
+    if (!res.error.empty())
+        return make_error(ErrorKind::Network,
+                          "could not reach the registration endpoint: " + res.error);
+    auto registered = oauth::parse_registration_response(res.status, res.body);
+    if (!registered) return registered.error();
+    ClientRecord record{issuer, registered->client_id, registered->client_secret, redirect_uri};
+    if (auto ok =
+            ctx_.store.put(ClientRecord::key(issuer), "mcp-auth client registration at " + issuer,
+                           record.to_json().dump());
+        !ok)
+        return ok.error();
+    ctx_.log.debug("registered client " + record.client_id + " at " + issuer);
+    return Client{record.client_id, record.client_secret, true};
+}
+
+// --- token endpoint --------------------------------------------------------------------
+
+Expected<oauth::TokenSet> Authenticator::call_token_endpoint(const std::string& endpoint,
+                                                             QueryParams form,
+                                                             const Client& client) {
+    HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                          {"Accept", "application/json"}};
+    if (!client.secret.empty()) {
+        // client_secret_basic (RFC 6749 §2.3.1): the id travels in the header only.
+        headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
+        form.erase(std::remove_if(form.begin(), form.end(),
+                                  [](const auto& p) { return p.first == "client_id"; }),
+                   form.end());
+    }
+    auto res = http_fetch(endpoint, "POST", headers, form_encode(form), options_.http);
+    if (!res.error.empty())
+        return make_error(ErrorKind::Network, "could not reach the token endpoint: " + res.error);
+    return oauth::parse_token_response(res.status, res.body, ctx_.now());
+}
+
+TokenRecord Authenticator::record_from(const oauth::TokenSet& tokens, const Discovery& d,
+                                       const Client& client, const std::string& grant,
+                                       const std::string& requested_scope) const {
+    TokenRecord r;
+    r.server = server();
+    r.issuer = d.server.issuer;
+    r.client_id = client.id;
+    r.grant = grant;
+    r.access_token = tokens.access_token;
+    r.refresh_token = tokens.refresh_token;
+    r.scope = tokens.scope.empty() ? requested_scope : tokens.scope;
+    r.expires_at = tokens.expires_at;
+    r.obtained_at = ctx_.now();
+    r.token_endpoint = d.server.token_endpoint;
+    r.revocation_endpoint = d.server.revocation_endpoint;
+    r.resource = d.resource;
+    for (const auto& token : {tokens.id_token, tokens.access_token}) {
+        if (auto claims = jwt_claims(token)) r.identity = identity_from_claims(*claims);
+        if (!r.identity.empty()) break;
+    }
+    if (r.identity.empty()) r.identity = client.id;
+    return r;
+}
+
+// --- logins ----------------------------------------------------------------------------
+
+Expected<TokenRecord> Authenticator::machine_login(const Discovery& d, const std::string& scope) {
+    if (options_.client_id.empty())
+        return make_error(ErrorKind::Invalid, "--client-credentials needs --client-id");
+    Client client{options_.client_id, client_secret_for(d.server.issuer, options_.client_id)};
+    if (client.secret.empty())
+        return make_error(ErrorKind::Invalid,
+                          "no client secret for " + client.id +
+                              ": set MCP_AUTH_CLIENT_SECRET (it is then kept in the keychain)");
+    auto tokens = call_token_endpoint(d.server.token_endpoint,
+                                      oauth::client_credentials_form(scope, d.resource), client);
+    if (!tokens) return tokens.error();
+    if (!options_.client_secret.empty()) {
+        // Keep the secret for later runs, so it need not stay in the environment.
+        auto ok = ctx_.store.put(client_secret_key(d.server.issuer, client.id),
+                                 "mcp-auth client secret for " + client.id, client.secret);
+        if (!ok) return ok.error();
+    }
+    return record_from(*tokens, d, client, "client_credentials", scope);
+}
+
+Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std::string& scope,
+                                                   bool allow_browser) {
+    if (!allow_browser || !ctx_.browser_available())
+        return login_required(server(), "Logging in to " + server() +
+                                            " needs a browser, and none can be opened here.");
+    for (int attempt = 0;; ++attempt) {
+        // Bind the callback port before anything can redirect to it.
+        auto listener = CallbackListener::start(options_.callback_port);
+        if (!listener) return listener.error();
+        {
+            std::lock_guard<std::mutex> lock(cancel_mutex_);
+            if (cancelled_) return login_required(server(), "The login was cancelled.");
+            active_listener_ = listener->get();
+        }
+        auto client = client_for(d, (*listener)->redirect_uri(), scope);
+        if (!client) return client.error();
+        auto request = oauth::make_authorization_request(
+            d.server, client->id, (*listener)->redirect_uri(), scope, d.resource, make_state(),
+            make_pkce_verifier());
+        ctx_.log.info("opening the browser to log in to " + server() +
+                      " (scope: " + (scope.empty() ? "default" : scope) + ")");
+        if (!ctx_.open_browser(request.url))
+            ctx_.log.info("could not open the browser. Please visit this URL to log in:\n  " +
+                          request.url);
+        else
+            ctx_.log.info("if the browser does not open, visit:\n  " + request.url);
+
+        auto query = (*listener)->wait(options_.login_timeout, [&](const QueryParams& q) {
+            auto code = oauth::check_callback(q, request);
+            if (code)
+                return CallbackListener::Verdict{
+                    true, true, "mcp-auth received the login for " + server() + "."};
+            // A response that is not ours (wrong state) does not end this login.
+            bool ours = query_value(q, "state") == request.state;
+            return CallbackListener::Verdict{ours, false, code.error().message};
+        });
+        {
+            std::lock_guard<std::mutex> lock(cancel_mutex_);
+            active_listener_ = nullptr;
+        }
+        listener->reset();  // the port closes as soon as the callback is in
+        if (!query) return query.error();
+        auto code = oauth::check_callback(*query, request);
+        if (!code) return code.error();
+        auto tokens = call_token_endpoint(
+            d.server.token_endpoint,
+            oauth::code_exchange_form(*code, request, client->id, d.resource), *client);
+        if (!tokens && is_auth_code(tokens.error(), {"invalid_client", "unauthorized_client"}) &&
+            client->registered && attempt == 0) {
+            // A registration the server forgot: register again and log in once more.
+            ctx_.log.info("the authorization server no longer knows client " + client->id +
+                          "; registering again");
+            (void)ctx_.store.erase(ClientRecord::key(d.server.issuer));
+            continue;
+        }
+        if (!tokens) return tokens.error();
+        return record_from(*tokens, d, *client, "authorization_code", scope);
+    }
+}
+
+Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
+                                                  const std::string& scope_override,
+                                                  bool allow_browser) {
+    // The store must work before anyone is sent to a browser.
+    if (auto existing = load_locked(); !existing) return existing.error();
+    auto d = discover(challenge);
+    if (!d) return d.error();
+    std::string challenge_scope;
+    if (auto bearer = find_bearer_challenge(challenge)) challenge_scope = bearer->param("scope");
+    std::string scope =
+        scope_override.empty()
+            ? oauth::initial_scope(options_.scope, challenge_scope, d->resource_scopes, d->server)
+            : scope_override;
+    auto record = options_.client_credentials ? machine_login(*d, scope)
+                                              : browser_login(*d, scope, allow_browser);
+    if (!record) return record.error();
+    if (auto ok = save(*record); !ok) return ok.error();
+    return record;
+}
+
+Expected<TokenRecord> Authenticator::login(const std::string& challenge, bool allow_browser) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return login_locked(challenge, "", allow_browser);
+}
+
+// --- refresh -----------------------------------------------------------------------------
+
+Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& record) {
+    if (record.grant == "client_credentials") {
+        auto d = discover("");
+        if (!d) return d.error();
+        auto fresh = machine_login(*d, record.scope);
+        if (!fresh) return fresh.error();
+        if (auto ok = save(*fresh); !ok) return ok.error();
+        return fresh;
+    }
+    if (record.refresh_token.empty())
+        return login_required(server(), "The login for " + server() + " has expired.");
+    Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
+    if (client.secret.empty()) {
+        auto stored = ctx_.store.get(ClientRecord::key(record.issuer));
+        if (stored && *stored)
+            if (auto reg = ClientRecord::from_json(**stored);
+                reg && reg->client_id == record.client_id)
+                client.secret = reg->client_secret;
+    }
+    auto tokens = call_token_endpoint(
+        record.token_endpoint,
+        oauth::refresh_form(record.refresh_token, client.id, record.resource), client);
+    if (!tokens) {
+        const Error& e = tokens.error();
+        if (is_auth_code(
+                e, {"invalid_grant", "invalid_scope", "invalid_client", "unauthorized_client"}))
+            return login_required(server(), "The authorization server ended the login for " +
+                                                server() + " (" + e.code + ").");
+        return e;
+    }
+    TokenRecord updated = record;
+    updated.access_token = tokens->access_token;
+    if (!tokens->refresh_token.empty()) updated.refresh_token = tokens->refresh_token;  // rotation
+    if (!tokens->scope.empty()) updated.scope = tokens->scope;
+    updated.expires_at = tokens->expires_at;
+    updated.obtained_at = ctx_.now();
+    if (!tokens->id_token.empty())
+        if (auto claims = jwt_claims(tokens->id_token);
+            claims && !identity_from_claims(*claims).empty())
+            updated.identity = identity_from_claims(*claims);
+    // Saved before use: a rotated refresh token must never exist only in memory.
+    if (auto ok = save(updated); !ok) return ok.error();
+    ctx_.log.debug("refreshed the token for " + server());
+    return updated;
+}
+
+Expected<TokenRecord> Authenticator::valid_token() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto record = load_locked();
+    if (!record) return record.error();
+    if (!*record) return login_required(server(), "You are not logged in to " + server() + ".");
+    const TokenRecord& r = **record;
+    if (r.fresh(ctx_.now(), refresh_margin(r))) return r;
+    return refresh_locked(r);
+}
+
+Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
+                                             const std::string& rejected, bool allow_browser) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto record = load_locked();
+    if (!record) return record.error();
+    if (*record && (*record)->access_token != rejected && (*record)->fresh(ctx_.now(), 0))
+        return **record;  // another request already logged in or refreshed
+    if (*record && !(*record)->refresh_token.empty() && (*record)->access_token == rejected) {
+        auto refreshed = refresh_locked(**record);
+        if (refreshed || refreshed.error().kind != ErrorKind::LoginRequired) return refreshed;
+        ctx_.log.info(refreshed.error().message);
+    }
+    return login_locked(challenge, "", allow_browser);
+}
+
+Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
+                                             const std::string& rejected, bool allow_browser) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto bearer = find_bearer_challenge(challenge);
+    std::string required = bearer ? bearer->param("scope") : "";
+    auto record = load_locked();
+    if (!record) return record.error();
+    std::string granted = *record ? (*record)->scope : "";
+    std::string who = *record ? (*record)->identity : "you";
+    if (required.empty())
+        return make_error(ErrorKind::Auth,
+                          "the server refused the request for lack of a scope it did not name.");
+    if (*record && (*record)->access_token != rejected &&
+        oauth::missing_scopes(required, granted).empty())
+        return **record;  // another request already stepped up
+    auto missing = oauth::missing_scopes(required, granted);
+    std::string wanted = oauth::scope_union(granted, required);
+    auto refused = [&](const std::vector<std::string>& lacking) {
+        return make_error(
+            ErrorKind::Auth,
+            "the server requires the scope " + describe_scope(lacking) +
+                ", which the authorization server did not grant to " + who +
+                ". Ask the server's administrator for access, then run `mcp-auth login " +
+                server() + " --force`.",
+            "insufficient_scope");
+    };
+    if (missing.empty() || stepped_up_.count(wanted))
+        return refused(missing.empty() ? oauth::split_scopes(required) : missing);
+    stepped_up_.insert(wanted);
+    ctx_.log.info("the server needs the scope " + describe_scope(missing) +
+                  "; logging in again to request it");
+    auto fresh = login_locked(challenge, wanted, allow_browser);
+    if (!fresh) return fresh.error();
+    who = fresh->identity;
+    if (auto lacking = oauth::missing_scopes(required, fresh->scope); !lacking.empty())
+        return refused(lacking);
+    return fresh;
+}
+
+void Authenticator::cancel() {
+    std::lock_guard<std::mutex> lock(cancel_mutex_);
+    cancelled_ = true;
+    if (active_listener_) active_listener_->cancel();
+}
+
+// --- logout ----------------------------------------------------------------------------
+
+Status Authenticator::logout(const TokenRecord& record) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!record.revocation_endpoint.empty()) {
+        Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
+        for (const auto& [token, hint] : {std::pair{record.refresh_token, "refresh_token"},
+                                          std::pair{record.access_token, "access_token"}}) {
+            if (token.empty()) continue;
+            QueryParams form = oauth::revocation_form(token, hint);
+            HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+            if (client.secret.empty()) {
+                form.emplace_back("client_id", client.id);
+            } else {
+                headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
+            }
+            auto res = http_fetch(record.revocation_endpoint, "POST", headers, form_encode(form),
+                                  options_.http);
+            if (!res.error.empty() || res.status != 200)
+                ctx_.log.info(
+                    "could not revoke the " + std::string(hint) + " at " +
+                    record.revocation_endpoint + " (" +
+                    (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) +
+                    "); deleting it locally anyway");
+        }
+    }
+    auto ok = ctx_.store.erase(record.key());
+    if (!ok) return ok.error();
+    current_.reset();
+    return Ok{};
+}
+
+// --- the relay's view ---------------------------------------------------------------
+
+std::string BearerTokenSource::current() {
+    auto token = auth_.valid_token();
+    if (token) return "Bearer " + token->access_token;
+    if (token.error().kind != ErrorKind::LoginRequired && !warned_) {
+        log_.error(token.error().message);
+        warned_ = true;
+    }
+    return {};
+}
+
+Expected<std::string> BearerTokenSource::renew(int status, const std::string& www_authenticate,
+                                               const std::string& sent) {
+    std::string rejected = sent.rfind("Bearer ", 0) == 0 ? sent.substr(7) : sent;
+    auto token = status == 403 ? auth_.step_up(www_authenticate, rejected, allow_browser_)
+                               : auth_.recover(www_authenticate, rejected, allow_browser_);
+    if (!token) return token.error();
+    return "Bearer " + token->access_token;
+}
+
+}  // namespace mcp_auth
