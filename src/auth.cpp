@@ -251,6 +251,7 @@ TokenRecord Authenticator::record_from(const oauth::TokenSet& tokens, const Disc
     r.access_token = tokens.access_token;
     r.refresh_token = tokens.refresh_token;
     r.scope = tokens.scope.empty() ? requested_scope : tokens.scope;
+    r.requested_scope = requested_scope;
     r.expires_at = tokens.expires_at;
     r.obtained_at = ctx_.now();
     r.token_endpoint = d.server.token_endpoint;
@@ -452,6 +453,7 @@ Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
     auto record = load_locked();
     if (!record) return record.error();
     std::string granted = *record ? (*record)->scope : "";
+    std::string requested = *record ? (*record)->requested_scope : "";
     std::string who = *record ? (*record)->identity : "you";
     if (required.empty())
         return make_error(ErrorKind::Auth,
@@ -460,7 +462,8 @@ Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
         oauth::missing_scopes(required, granted).empty())
         return **record;  // another request already stepped up
     auto missing = oauth::missing_scopes(required, granted);
-    std::string wanted = oauth::scope_union(granted, required);
+    // The union of what was asked for before, what was granted, and what is required.
+    std::string wanted = oauth::scope_union(oauth::scope_union(requested, granted), required);
     auto refused = [&](const std::vector<std::string>& lacking) {
         return make_error(
             ErrorKind::Auth,
@@ -491,34 +494,36 @@ void Authenticator::cancel() {
 
 // --- logout ----------------------------------------------------------------------------
 
-Status Authenticator::logout(const TokenRecord& record) {
+Expected<bool> Authenticator::logout(const TokenRecord& record) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!record.revocation_endpoint.empty()) {
+    bool revoked = !record.revocation_endpoint.empty();
+    if (revoked) {
         Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
-        for (const auto& [token, hint] : {std::pair{record.refresh_token, "refresh_token"},
-                                          std::pair{record.access_token, "access_token"}}) {
-            if (token.empty()) continue;
-            QueryParams form = oauth::revocation_form(token, hint);
-            HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-            if (client.secret.empty()) {
-                form.emplace_back("client_id", client.id);
-            } else {
-                headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
-            }
-            auto res = http_fetch(record.revocation_endpoint, "POST", headers, form_encode(form),
-                                  options_.http);
-            if (!res.error.empty() || res.status != 200)
-                ctx_.log.info(
-                    "could not revoke the " + std::string(hint) + " at " +
-                    record.revocation_endpoint + " (" +
-                    (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) +
-                    "); deleting it locally anyway");
+        // Revoking the refresh token ends the grant (RFC 7009 §2.1); the access token is
+        // revoked only when there is no refresh token (a JWT one often cannot be).
+        bool refresh = !record.refresh_token.empty();
+        QueryParams form =
+            oauth::revocation_form(refresh ? record.refresh_token : record.access_token,
+                                   refresh ? "refresh_token" : "access_token");
+        HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+        if (client.secret.empty()) {
+            form.emplace_back("client_id", client.id);
+        } else {
+            headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
+        }
+        auto res = http_fetch(record.revocation_endpoint, "POST", headers, form_encode(form),
+                              options_.http);
+        if (!res.error.empty() || res.status != 200) {
+            ctx_.log.info("could not revoke the login at " + record.revocation_endpoint + " (" +
+                          (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) +
+                          "); deleting it locally anyway");
+            revoked = false;
         }
     }
     auto ok = ctx_.store.erase(record.key());
     if (!ok) return ok.error();
     current_.reset();
-    return Ok{};
+    return revoked;
 }
 
 // --- the relay's view ---------------------------------------------------------------
@@ -526,8 +531,9 @@ Status Authenticator::logout(const TokenRecord& record) {
 std::string BearerTokenSource::current() {
     auto token = auth_.valid_token();
     if (token) return "Bearer " + token->access_token;
+    // Not fatal yet: the server may not need a token. A 401 brings the error to the client.
     if (token.error().kind != ErrorKind::LoginRequired && !warned_) {
-        log_.error(token.error().message);
+        log_.debug(token.error().message);
         warned_ = true;
     }
     return {};

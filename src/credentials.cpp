@@ -35,6 +35,7 @@ json TokenRecord::to_json() const {
             {"access_token", access_token},
             {"refresh_token", refresh_token},
             {"scope", scope},
+            {"requested_scope", requested_scope},
             {"identity", identity},
             {"expires_at", expires_at},
             {"obtained_at", obtained_at},
@@ -54,6 +55,7 @@ std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
     r.access_token = str(doc, "access_token");
     r.refresh_token = str(doc, "refresh_token");
     r.scope = str(doc, "scope");
+    r.requested_scope = str(doc, "requested_scope");
     r.identity = str(doc, "identity");
     r.expires_at = num(doc, "expires_at");
     r.obtained_at = num(doc, "obtained_at");

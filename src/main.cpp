@@ -300,9 +300,10 @@ int run_logout(const Invocation& inv, Log& log) {
         auto url = parse_url(r.server, &why);
         if (!url) continue;
         Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
-        if (auto ok = auth.logout(r); !ok) return log.error(ok.error().message), kExitError;
+        auto revoked = auth.logout(r);
+        if (!revoked) return log.error(revoked.error().message), kExitError;
         log.info("Logged out of " + r.server + " (" + r.identity + ")" +
-                 (r.revocation_endpoint.empty() ? "" : "; the tokens were revoked at " + r.issuer));
+                 (*revoked ? "; the login was revoked at " + r.issuer : ""));
         ++done;
     }
     if (inv.all) {

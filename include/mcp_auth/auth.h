@@ -74,8 +74,9 @@ public:
     // the union of the granted and the required scopes.
     Expected<TokenRecord> step_up(const std::string& challenge, const std::string& rejected,
                                   bool allow_browser);
-    // Revokes at the authorization server (when it has a revocation endpoint), then deletes.
-    Status logout(const TokenRecord& record);
+    // Revokes at the authorization server (when it has a revocation endpoint), then
+    // deletes. True when the authorization server confirmed the revocation.
+    Expected<bool> logout(const TokenRecord& record);
     // Ends a browser login in progress, and refuses new ones (shutdown). Thread-safe.
     void cancel();
 

@@ -20,9 +20,10 @@ struct TokenRecord {
     std::string grant;  // "authorization_code" or "client_credentials"
     std::string access_token;
     std::string refresh_token;
-    std::string scope;         // granted (as the token endpoint said, else as requested)
-    std::string identity;      // email / username / sub / client id, for display
-    long long expires_at = 0;  // epoch seconds, 0 = unknown
+    std::string scope;            // granted (as the token endpoint said, else as requested)
+    std::string requested_scope;  // what the login asked for (a step-up asks for more)
+    std::string identity;         // email / username / sub / client id, for display
+    long long expires_at = 0;     // epoch seconds, 0 = unknown
     long long obtained_at = 0;
     std::string token_endpoint;
     std::string revocation_endpoint;

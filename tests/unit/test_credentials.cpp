@@ -1,1 +1,68 @@
 #include <doctest/doctest.h>
+
+#include "mcp_auth/credentials.h"
+
+using namespace mcp_auth;
+
+TEST_CASE("TokenRecord round-trips through JSON") {
+    TokenRecord r;
+    r.server = "https://mcp.example.com/mcp";
+    r.issuer = "https://idp.example.com";
+    r.client_id = "abc";
+    r.grant = "authorization_code";
+    r.access_token = "at";
+    r.refresh_token = "rt";
+    r.scope = "search";
+    r.requested_scope = "search extract";
+    r.identity = "dev@example.com";
+    r.expires_at = 2000;
+    r.obtained_at = 1000;
+    r.token_endpoint = "https://idp.example.com/token";
+    r.resource = r.server;
+    auto back = TokenRecord::from_json(r.to_json().dump());
+    REQUIRE(back);
+    CHECK(back->to_json() == r.to_json());
+    CHECK(back->key() == StoreKey{{"kind", "token"}, {"server", r.server}, {"issuer", r.issuer}});
+    CHECK_FALSE(TokenRecord::from_json("{}"));
+    CHECK_FALSE(TokenRecord::from_json("garbage"));
+}
+
+TEST_CASE("TokenRecord::fresh and refresh_margin") {
+    TokenRecord r;
+    r.access_token = "at";
+    r.obtained_at = 1000;
+    r.expires_at = 1005;  // a 5-second token refreshes with 2 seconds left
+    CHECK(refresh_margin(r) == 2);
+    CHECK(r.fresh(1002, refresh_margin(r)));
+    CHECK_FALSE(r.fresh(1003, refresh_margin(r)));
+    r.expires_at = 1000 + 3600;  // an hour-long one a minute before
+    CHECK(refresh_margin(r) == 60);
+    r.expires_at = 0;  // unknown lifetime: used until the server refuses it
+    CHECK(r.fresh(999999, 60));
+}
+
+TEST_CASE("ClientRecord round-trips; keys are per issuer") {
+    ClientRecord c{"https://idp", "id", "", "http://127.0.0.1:1234/callback"};
+    auto back = ClientRecord::from_json(c.to_json().dump());
+    REQUIRE(back);
+    CHECK(back->client_id == "id");
+    CHECK(ClientRecord::key("https://a") != ClientRecord::key("https://b"));
+}
+
+TEST_CASE("encode_store_key and decode_store_key") {
+    StoreKey key{{"kind", "token"}, {"server", "https://x/a;b=c%d"}, {"issuer", "https://i"}};
+    auto text = encode_store_key(key);
+    CHECK(text.find("a;b") == std::string::npos);
+    auto back = decode_store_key(text);
+    REQUIRE(back);
+    CHECK(*back == key);
+    CHECK_FALSE(decode_store_key("no-equals-sign"));
+}
+
+TEST_CASE("key_matches") {
+    StoreKey key{{"kind", "token"}, {"server", "s"}, {"issuer", "i"}};
+    CHECK(key_matches(key, {{"kind", "token"}}));
+    CHECK(key_matches(key, {}));
+    CHECK_FALSE(key_matches(key, {{"kind", "client"}}));
+    CHECK_FALSE(key_matches(key, {{"other", "x"}}));
+}

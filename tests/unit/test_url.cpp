@@ -61,3 +61,27 @@ TEST_CASE("check_url_policy") {
     CHECK(refusal.find("--allow-http") != std::string::npos);
     CHECK(check_url_policy(*parse_url("http://mcp.example.com/mcp", &error), true).empty());
 }
+
+TEST_CASE("Url::to_string is the canonical resource form") {
+    std::string error;
+    CHECK(parse_url("HTTPS://MCP.Example.com:443/mcp", &error)->to_string() ==
+          "https://mcp.example.com/mcp");
+    CHECK(parse_url("https://mcp.example.com/", &error)->to_string() == "https://mcp.example.com");
+    CHECK(parse_url("http://127.0.0.1:8080/a/b?x=1", &error)->to_string() ==
+          "http://127.0.0.1:8080/a/b?x=1");
+}
+
+TEST_CASE("percent encoding and queries") {
+    CHECK(percent_encode("a b&c=d/é") == "a%20b%26c%3Dd%2F%C3%A9");
+    CHECK(percent_decode("a+b%20c%2") == "a b c%2");
+    CHECK(percent_decode("a+b", false) == "a+b");
+    auto q = parse_query("code=abc%2Fd&state=x+y&empty=&flag");
+    CHECK(query_value(q, "code") == "abc/d");
+    CHECK(query_value(q, "state") == "x y");
+    CHECK(query_value(q, "empty") == "");
+    CHECK(query_value(q, "flag") == "");
+    CHECK_FALSE(query_value(q, "missing"));
+    CHECK(append_query("https://x/a", {{"k", "v w"}}) == "https://x/a?k=v%20w");
+    CHECK(append_query("https://x/a?t=1", {{"k", "v"}}) == "https://x/a?t=1&k=v");
+    CHECK(form_encode({{"a", "1"}, {"b", "x y"}}) == "a=1&b=x%20y");
+}
