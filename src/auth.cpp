@@ -473,7 +473,10 @@ Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
                 server() + " --force`.",
             "insufficient_scope");
     };
-    if (missing.empty() || stepped_up_.count(wanted))
+    // Asked for before and not granted: the authorization server said no; another
+    // browser round would only say it again.
+    bool asked_before = !missing.empty() && oauth::missing_scopes(required, requested).empty();
+    if (missing.empty() || asked_before || stepped_up_.count(wanted))
         return refused(missing.empty() ? oauth::split_scopes(required) : missing);
     stepped_up_.insert(wanted);
     ctx_.log.info("the server needs the scope " + describe_scope(missing) +

@@ -1,6 +1,10 @@
 // The Linux backend: the freedesktop Secret Service (GNOME Keyring, KWallet, KeePassXC)
 // through libsecret.
 #include <libsecret/secret.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "mcp_auth/bounded.h"
 #include "mcp_auth/secret_store.h"
@@ -47,6 +51,20 @@ GHashTable* to_table(const StoreKey& key) {
     return table;
 }
 
+// Desktop hosts often start MCP servers with a trimmed environment (HOME, PATH, USER)
+// that lacks DBUS_SESSION_BUS_ADDRESS. The user's session bus then still lives at the
+// standard systemd location; use it rather than fail (or try X11 autolaunch).
+void find_session_bus() {
+    const char* address = std::getenv("DBUS_SESSION_BUS_ADDRESS");
+    if (address && *address) return;
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    std::string dir = runtime && *runtime ? runtime : "/run/user/" + std::to_string(getuid());
+    std::string socket = dir + "/bus";
+    struct stat st{};
+    if (stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+        setenv("DBUS_SESSION_BUS_ADDRESS", ("unix:path=" + socket).c_str(), 0);
+}
+
 Error unavailable(const std::string& what) {
     return make_error(ErrorKind::StoreUnavailable,
                       "the keychain is not available: " + what + "." + kRemedy);
@@ -86,7 +104,7 @@ Expected<T> bounded(std::chrono::milliseconds timeout, F op) {
 
 class LibsecretStore : public SecretStore {
 public:
-    explicit LibsecretStore(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+    explicit LibsecretStore(std::chrono::milliseconds timeout) : timeout_(timeout) { find_session_bus(); }
 
     std::string kind() const override { return "keychain"; }
     std::string description() const override { return "Secret Service keychain (libsecret)"; }
