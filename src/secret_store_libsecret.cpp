@@ -75,7 +75,7 @@ Error unavailable(const std::string& what) {
 Status check_usable() {
     GErrorHolder err;
     SecretService* service =
-        secret_service_get_sync(SECRET_SERVICE_LOAD_COLLECTIONS, nullptr, &err.error);
+        secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err.error);
     if (!service) return unavailable(err.message());
     SecretCollection* collection = secret_collection_for_alias_sync(
         service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr, &err.error);

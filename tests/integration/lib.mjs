@@ -5,10 +5,10 @@
 // wait takes a timeout: no helper can block forever.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -16,6 +16,11 @@ export const REPO_ROOT = resolve(HERE, '..', '..');
 export const SERVERS_DIR = resolve(REPO_ROOT, 'tests', 'servers');
 export const MCP_SERVER = join(SERVERS_DIR, 'mcp-server.mjs');
 export const FAULT_SERVER = join(SERVERS_DIR, 'fault-server.mjs');
+export const AUTH_SERVER = join(SERVERS_DIR, 'auth-server.mjs');
+export const PROTECTED_MCP_SERVER = join(SERVERS_DIR, 'protected-mcp-server.mjs');
+export const SCRIPTED_BROWSER = join(HERE, 'scripted-browser.mjs');
+export const CHROMIUM_BROWSER = join(HERE, 'chromium-browser.mjs');
+export const WITH_KEYRING = join(HERE, 'with-keyring.sh');
 export const DEFAULT_BIN = resolve(REPO_ROOT, 'build', 'mcp-auth');
 
 // ---------------------------------------------------------------------------
@@ -74,6 +79,19 @@ export function tempDir(prefix = 'mcp-auth-it-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.add(dir);
   return dir;
+}
+
+/** The names in `commands` that are not executable files on PATH. */
+export function missingCommands(commands) {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  return commands.filter((cmd) => !dirs.some((d) => {
+    try {
+      accessSync(join(d, cmd), fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }));
 }
 
 /** A TCP port on 127.0.0.1 with nothing listening on it (bound, then released). */
@@ -293,10 +311,126 @@ export async function startFaultServer(behaviour) {
   return { ...srv, logFile, log: () => readRequestLog(logFile) };
 }
 
-/** Parses a --request-log file (one JSON object per line); a missing file is an empty log. */
-export function readRequestLog(file) {
+/** Parses a JSON-lines log (--request-log, --event-log, ...); a missing file is an empty log. */
+export function readJsonLines(file) {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+export const readRequestLog = readJsonLines;
+
+// ---------------------------------------------------------------------------
+// OAuth test bed: authorization server, protected MCP server, keyring, commands
+
+/**
+ * Starts tests/servers/auth-server.mjs (`config` standard|cognito) with an
+ * event log and --print-tokens. Returns the server handle plus `issuer`,
+ * `events(name?)` (event-log lines, optionally of one kind) and `issued()`
+ * (every access and refresh token it handed out, read from its stdout).
+ */
+export async function startAuthServer({ config = 'standard', resource, accessTokenTtl, extraArgs = [] } = {}) {
+  const eventLog = join(tempDir(), 'as-events.jsonl');
+  const args = ['--config', config, '--port', '0', '--event-log', eventLog, '--print-tokens'];
+  if (resource) args.push('--resource', resource);
+  if (accessTokenTtl) args.push('--access-token-ttl', String(accessTokenTtl));
+  const srv = await startServer(AUTH_SERVER, [...args, ...extraArgs]);
+  return {
+    ...srv,
+    issuer: `http://127.0.0.1:${srv.port}`,
+    eventLog,
+    events: (name) => readJsonLines(eventLog).filter((e) => !name || e.event === name),
+    issued: () => srv.stdout.lines
+      .filter((l) => l.startsWith('ISSUED '))
+      .flatMap((l) => { const t = JSON.parse(l.slice(7)); return [t.access_token, t.refresh_token].filter(Boolean); }),
+  };
+}
+
+/**
+ * Starts tests/servers/protected-mcp-server.mjs for `issuer`, with an audit
+ * log and a request log. `port` may be fixed (e.g. from deadPort()) so that
+ * the authorization server can be told the resource URL first.
+ */
+export async function startProtectedMcpServer({ issuer, config = 'standard', port = 0, tokenHeader, extraArgs = [] } = {}) {
+  const dir = tempDir();
+  const auditLog = join(dir, 'audit.jsonl');
+  const requestLog = join(dir, 'requests.jsonl');
+  const args = ['--issuer', issuer, '--config', config, '--port', String(port), '--audit-log', auditLog, '--request-log', requestLog];
+  if (tokenHeader) args.push('--token-header', tokenHeader);
+  const srv = await startServer(PROTECTED_MCP_SERVER, [...args, ...extraArgs]);
+  return { ...srv, auditLog, requestLog, audit: () => readJsonLines(auditLog), log: () => readJsonLines(requestLog) };
+}
+
+/** An authorization server plus a protected MCP server that trusts it, its resource URL known up front. */
+export async function startOAuthPair({ config = 'standard', accessTokenTtl, tokenHeader } = {}) {
+  const mcpPort = await deadPort();
+  const as = await startAuthServer({ config, accessTokenTtl, resource: `http://127.0.0.1:${mcpPort}/mcp` });
+  const mcp = await startProtectedMcpServer({ issuer: as.issuer, config, port: mcpPort, tokenHeader });
+  return { as, mcp };
+}
+
+/**
+ * A private D-Bus session with gnome-keyring (tests/integration/with-keyring.sh):
+ * mode "unlocked", "locked" or "none" (no Secret Service). Returns {env, mode,
+ * home, stop()}: `env` is the full environment to give processes that should
+ * use that keyring (fresh HOME and XDG dirs, DBUS_SESSION_BUS_ADDRESS). The
+ * session lives until stop() or killAll().
+ */
+export async function keyringSession(mode = 'unlocked', { timeoutMs = 15000 } = {}) {
+  const flags = { unlocked: [], locked: ['--locked'], none: ['--no-keyring'] }[mode];
+  if (!flags) throw new Error(`unknown keyring mode ${mode}`);
+  // Inside the session: print the environment, then live until stdin closes.
+  const printer = 'process.stdout.write(JSON.stringify(process.env) + "\\n"); process.stdin.resume(); process.stdin.on("end", () => process.exit(0));';
+  const proc = track(spawn(WITH_KEYRING, [...flags, '--', process.execPath, '-e', printer], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  let stderr = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdin.on('error', () => {});
+  const out = new LineReader(proc.stdout);
+  let line;
+  try {
+    line = await out.next(timeoutMs, `with-keyring.sh ${flags.join(' ')} environment`);
+    if (!line) throw new Error('with-keyring.sh ended before printing the environment');
+  } catch (err) {
+    await stopChild(proc);
+    throw new Error(`${err.message}\nwith-keyring.sh stderr:\n${stderr}`);
+  }
+  const env = JSON.parse(line);
+  return {
+    env,
+    mode,
+    home: env.HOME,
+    stop: async () => {
+      proc.stdin.end();
+      await waitExit(proc, 5000).catch(() => stopChild(proc));
+    },
+  };
+}
+
+/**
+ * Runs a command to completion: resolves {code, signal, stdout, stderr,
+ * timedOut, ms}. Killed (SIGTERM, then SIGKILL) after `timeoutMs`; never throws
+ * for a non-zero exit.
+ */
+export async function runCommand(cmd, args, { env = process.env, timeoutMs = 30000, input } = {}) {
+  const started = Date.now();
+  const proc = track(spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { stdout += d; });
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdin.on('error', () => {});
+  proc.stdin.end(input);
+  let timedOut = false;
+  let result;
+  try {
+    result = await waitExit(proc, timeoutMs);
+  } catch {
+    timedOut = true;
+    await stopChild(proc);
+    result = { code: proc.exitCode, signal: proc.signalCode };
+  }
+  return { ...result, stdout, stderr, timedOut, ms: Date.now() - started };
 }
 
 // ---------------------------------------------------------------------------

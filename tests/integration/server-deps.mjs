@@ -55,3 +55,19 @@ export async function loadModernSdk() {
     return hint(err);
   }
 }
+
+/** oidc-provider and jose, for tests/servers/auth-server.mjs. */
+export async function loadAuthServerDeps() {
+  try {
+    const [oidc, jose] = await Promise.all([import('oidc-provider'), import('jose')]);
+    return { Provider: oidc.Provider, errors: oidc.errors, jose };
+  } catch (err) {
+    return hint(err);
+  }
+}
+
+/** SDK v1 server pieces and jose, for tests/servers/protected-mcp-server.mjs. */
+export async function loadProtectedServerDeps() {
+  const [sdk, jose] = await Promise.all([loadLegacySdk(), import('jose').catch(hint)]);
+  return { ...sdk, jose };
+}
