@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 apt_packages=(
   build-essential cmake pkg-config scdoc
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev doctest-dev
-  libsecret-1-dev gnome-keyring dbus-user-session dbus-x11 libsecret-tools
+  libsecret-1-dev gnome-keyring dbus-user-session libsecret-tools
+  chromium
 )
 # Node 20 may come from elsewhere than apt (as on the CI image); use Debian's otherwise.
 command -v node >/dev/null && command -v npm >/dev/null || apt_packages+=(nodejs npm)

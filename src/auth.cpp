@@ -176,8 +176,7 @@ std::string Authenticator::client_secret_for(const std::string& issuer,
 }
 
 Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
-                                                          const std::string& redirect_uri,
-                                                          const std::string& scope) {
+                                                          const std::string& redirect_uri) {
     const std::string& issuer = d.server.issuer;
     if (!options_.client_id.empty())
         return Client{options_.client_id, client_secret_for(issuer, options_.client_id)};
@@ -201,7 +200,7 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
                               " does not offer dynamic client registration. Register mcp-auth "
                               "there as a public native client with the redirect URI "
                               "http://127.0.0.1/callback and pass --client-id <id>.");
-    auto body = oauth::registration_request(redirect_uri, scope).dump();
+    auto body = oauth::registration_request(redirect_uri).dump();
     auto res = http_fetch(d.server.registration_endpoint, "POST",
                           {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
                           body, options_.http);
@@ -301,7 +300,7 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
             if (cancelled_) return login_required(server(), "The login was cancelled.");
             active_listener_ = listener->get();
         }
-        auto client = client_for(d, (*listener)->redirect_uri(), scope);
+        auto client = client_for(d, (*listener)->redirect_uri());
         if (!client) return client.error();
         auto request = oauth::make_authorization_request(
             d.server, client->id, (*listener)->redirect_uri(), scope, d.resource, make_state(),

@@ -189,12 +189,11 @@ Expected<TokenSet> parse_token_response(int status, std::string_view body, long 
     return tokens;
 }
 
-json registration_request(const std::string& redirect_uri, const std::string& scope) {
+json registration_request(const std::string& redirect_uri) {
     json req = {
         {"client_name", "mcp-auth"},       {"application_type", "native"},
         {"redirect_uris", {redirect_uri}}, {"grant_types", {"authorization_code", "refresh_token"}},
         {"response_types", {"code"}},      {"token_endpoint_auth_method", "none"}};
-    if (!scope.empty()) req["scope"] = scope;
     return req;
 }
 

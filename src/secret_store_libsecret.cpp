@@ -60,7 +60,7 @@ void find_session_bus() {
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
     std::string dir = runtime && *runtime ? runtime : "/run/user/" + std::to_string(getuid());
     std::string socket = dir + "/bus";
-    struct stat st{};
+    struct stat st {};
     if (stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
         setenv("DBUS_SESSION_BUS_ADDRESS", ("unix:path=" + socket).c_str(), 0);
 }
@@ -74,8 +74,7 @@ Error unavailable(const std::string& what) {
 // collection is unlocked: a locked collection makes lookups return "nothing" silently.
 Status check_usable() {
     GErrorHolder err;
-    SecretService* service =
-        secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err.error);
+    SecretService* service = secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err.error);
     if (!service) return unavailable(err.message());
     SecretCollection* collection = secret_collection_for_alias_sync(
         service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr, &err.error);
@@ -104,7 +103,9 @@ Expected<T> bounded(std::chrono::milliseconds timeout, F op) {
 
 class LibsecretStore : public SecretStore {
 public:
-    explicit LibsecretStore(std::chrono::milliseconds timeout) : timeout_(timeout) { find_session_bus(); }
+    explicit LibsecretStore(std::chrono::milliseconds timeout) : timeout_(timeout) {
+        find_session_bus();
+    }
 
     std::string kind() const override { return "keychain"; }
     std::string description() const override { return "Secret Service keychain (libsecret)"; }

@@ -95,8 +95,7 @@ private:
     Expected<Discovery> discover(const std::string& challenge);
     Expected<oauth::ServerMetadata> fetch_server_metadata(const std::string& issuer,
                                                           bool configured);
-    Expected<Client> client_for(const Discovery& d, const std::string& redirect_uri,
-                                const std::string& scope);
+    Expected<Client> client_for(const Discovery& d, const std::string& redirect_uri);
     std::string client_secret_for(const std::string& issuer, const std::string& client_id);
     Expected<TokenRecord> login_locked(const std::string& challenge, const std::string& scope,
                                        bool allow_browser);

@@ -71,7 +71,9 @@ struct TokenSet {
 Expected<TokenSet> parse_token_response(int status, std::string_view body, long long now);
 
 // --- dynamic client registration (RFC 7591) ---
-nlohmann::json registration_request(const std::string& redirect_uri, const std::string& scope);
+// No `scope`: many servers take a registered scope as the most the client may ever ask
+// for, which would make a later step-up fail with invalid_scope.
+nlohmann::json registration_request(const std::string& redirect_uri);
 struct RegisteredClient {
     std::string client_id;
     std::string client_secret;

@@ -136,7 +136,8 @@ TEST_CASE("parse_token_response") {
 }
 
 TEST_CASE("registration") {
-    auto req = registration_request("http://127.0.0.1:5000/callback", "search");
+    auto req = registration_request("http://127.0.0.1:5000/callback");
+    CHECK_FALSE(req.contains("scope"));
     CHECK(req["application_type"] == "native");
     CHECK(req["token_endpoint_auth_method"] == "none");
     CHECK(req["redirect_uris"][0] == "http://127.0.0.1:5000/callback");
