@@ -104,7 +104,7 @@ Expected<oauth::ServerMetadata> Authenticator::fetch_server_metadata(const std::
         auto meta = oauth::parse_server_metadata(res.body, issuer, configured);
         if (!meta) return meta.error();
         if (!meta->s256_listed)
-            ctx_.log.info(
+            ctx_.log.debug(
                 "the authorization server " + issuer +
                 " does not list PKCE methods; using S256 because you configured it with --issuer");
         return meta;
@@ -166,12 +166,23 @@ Expected<Authenticator::Discovery> Authenticator::discover(const std::string& ch
 
 // --- client identity ---------------------------------------------------------------
 
+Expected<std::optional<ClientRecord>> Authenticator::registration(const std::string& issuer) {
+    auto stored = ctx_.store.get(ClientRecord::key(issuer));
+    if (!stored) return stored.error();
+    if (!*stored) return std::optional<ClientRecord>();
+    auto record = ClientRecord::from_json(**stored);
+    if (!record || record->issuer != issuer) return std::optional<ClientRecord>();
+    return record;
+}
+
 std::string Authenticator::client_secret_for(const std::string& issuer,
                                              const std::string& client_id) {
     if (!options_.client_secret.empty() && client_id == options_.client_id)
         return options_.client_secret;
-    auto stored = ctx_.store.get(client_secret_key(issuer, client_id));
-    if (stored && *stored) return **stored;
+    if (auto kept = ctx_.store.get(client_secret_key(issuer, client_id)); kept && *kept)
+        return **kept;
+    if (auto reg = registration(issuer); reg && *reg && (*reg)->client_id == client_id)
+        return (*reg)->client_secret;
     return {};
 }
 
@@ -188,12 +199,9 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
                 options_.client_metadata_url + " anyway");
         return Client{options_.client_metadata_url, ""};
     }
-    auto stored = ctx_.store.get(ClientRecord::key(issuer));
+    auto stored = registration(issuer);
     if (!stored) return stored.error();
-    if (*stored) {
-        if (auto record = ClientRecord::from_json(**stored); record && record->issuer == issuer)
-            return Client{record->client_id, record->client_secret, true};
-    }
+    if (*stored) return Client{(*stored)->client_id, (*stored)->client_secret, true};
     if (d.server.registration_endpoint.empty())
         return make_error(ErrorKind::Invalid,
                           "the authorization server " + issuer +
@@ -385,18 +393,17 @@ Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& record) {
     if (record.refresh_token.empty())
         return login_required(server(), "The login for " + server() + " has expired.");
     Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
-    if (client.secret.empty()) {
-        auto stored = ctx_.store.get(ClientRecord::key(record.issuer));
-        if (stored && *stored)
-            if (auto reg = ClientRecord::from_json(**stored);
-                reg && reg->client_id == record.client_id)
-                client.secret = reg->client_secret;
-    }
     auto tokens = call_token_endpoint(
         record.token_endpoint,
         oauth::refresh_form(record.refresh_token, client.id, record.resource), client);
     if (!tokens) {
         const Error& e = tokens.error();
+        if (is_auth_code(e, {"invalid_client", "unauthorized_client"})) {
+            // The server forgot our registration: the next login registers anew.
+            if (auto reg = registration(record.issuer);
+                reg && *reg && (*reg)->client_id == record.client_id)
+                (void)ctx_.store.erase(ClientRecord::key(record.issuer));
+        }
         if (is_auth_code(
                 e, {"invalid_grant", "invalid_scope", "invalid_client", "unauthorized_client"}))
             return login_required(server(), "The authorization server ended the login for " +

@@ -96,6 +96,9 @@ private:
     Expected<oauth::ServerMetadata> fetch_server_metadata(const std::string& issuer,
                                                           bool configured);
     Expected<Client> client_for(const Discovery& d, const std::string& redirect_uri);
+    // The dynamic registration kept for `issuer`, if any.
+    Expected<std::optional<ClientRecord>> registration(const std::string& issuer);
+    // The secret of `client_id` at `issuer`: the environment, the keychain, or its registration.
     std::string client_secret_for(const std::string& issuer, const std::string& client_id);
     Expected<TokenRecord> login_locked(const std::string& challenge, const std::string& scope,
                                        bool allow_browser);
