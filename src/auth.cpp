@@ -85,33 +85,37 @@ Expected<std::vector<TokenRecord>> list_logins(SecretStore& store) {
 
 // --- discovery -----------------------------------------------------------------------
 
-Expected<oauth::ServerMetadata> Authenticator::fetch_server_metadata(const std::string& issuer,
-                                                                     bool configured) {
-    if (auto ok = oauth::check_endpoint(issuer, "authorization server"); !ok) return ok.error();
+Expected<std::string> Authenticator::first_document(const std::vector<std::string>& urls) {
     std::string last_problem = "no metadata document was found";
-    for (const auto& url : oauth::server_metadata_urls(issuer)) {
+    for (const auto& url : urls) {
         auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
         ctx_.log.debug("GET " + url + " -> " +
                        (res.status ? std::to_string(res.status) : res.error));
         if (!res.error.empty()) {
             last_problem = res.error;
-            continue;
-        }
-        if (res.status != 200) {
+        } else if (res.status != 200) {
             last_problem = url + " answered HTTP " + std::to_string(res.status);
-            continue;
+        } else {
+            return std::move(res.body);
         }
-        auto meta = oauth::parse_server_metadata(res.body, issuer, configured);
-        if (!meta) return meta.error();
-        if (!meta->s256_listed)
-            ctx_.log.debug(
-                "the authorization server " + issuer +
-                " does not list PKCE methods; using S256 because you configured it with --issuer");
-        return meta;
     }
-    return make_error(
-        ErrorKind::Network,
-        "could not read the metadata of the authorization server " + issuer + ": " + last_problem);
+    return make_error(ErrorKind::Network, last_problem);
+}
+
+Expected<oauth::ServerMetadata> Authenticator::fetch_server_metadata(const std::string& issuer,
+                                                                     bool configured) {
+    if (auto ok = oauth::check_endpoint(issuer, "authorization server"); !ok) return ok.error();
+    auto body = first_document(oauth::server_metadata_urls(issuer));
+    if (!body)
+        return make_error(ErrorKind::Network,
+                          "could not read the metadata of the authorization server " + issuer +
+                              ": " + body.error().message);
+    auto meta = oauth::parse_server_metadata(*body, issuer, configured);
+    if (meta && !meta->s256_listed)
+        ctx_.log.debug(
+            "the authorization server " + issuer +
+            " does not list PKCE methods; using S256 because you configured it with --issuer");
+    return meta;
 }
 
 Expected<Authenticator::Discovery> Authenticator::discover(const std::string& challenge) {
@@ -127,32 +131,16 @@ Expected<Authenticator::Discovery> Authenticator::discover(const std::string& ch
         std::string from_header;
         if (auto bearer = find_bearer_challenge(challenge))
             from_header = bearer->param("resource_metadata");
-        std::optional<oauth::ResourceMetadata> prm;
-        std::string last_problem;
-        for (const auto& url : oauth::resource_metadata_urls(options_.server, from_header)) {
-            auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
-            ctx_.log.debug("GET " + url + " -> " +
-                           (res.status ? std::to_string(res.status) : res.error));
-            if (!res.error.empty()) {
-                last_problem = res.error;
-                continue;
-            }
-            if (res.status != 200) {
-                last_problem = url + " answered HTTP " + std::to_string(res.status);
-                continue;
-            }
-            auto parsed = oauth::parse_resource_metadata(res.body, options_.server);
-            if (!parsed) return parsed.error();
-            prm = std::move(*parsed);
-            break;
-        }
-        if (!prm)
+        auto body = first_document(oauth::resource_metadata_urls(options_.server, from_header));
+        if (!body)
             return make_error(
                 ErrorKind::Invalid,
                 "the server " + server() + " publishes no OAuth protected resource metadata (" +
-                    last_problem +
+                    body.error().message +
                     "). If it uses an authorization server configured by hand, pass --issuer "
                     "<authorization server URL> (with --client-id and --scope as needed).");
+        auto prm = oauth::parse_resource_metadata(*body, options_.server);
+        if (!prm) return prm.error();
         auto meta = fetch_server_metadata(prm->authorization_servers.front(), false);
         if (!meta) return meta.error();
         d.server = std::move(*meta);

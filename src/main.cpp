@@ -219,13 +219,19 @@ void print_login(const TokenRecord& r, long long now, Log& log) {
     log.info(text + ".");
 }
 
-int run_login(const Invocation& inv, Log& log) {
+// Runs a terminal command with an Authenticator for the invocation's server.
+template <class Command>
+int with_authenticator(const Invocation& inv, Log& log, Command command) {
     auto url = server_url(inv, false, log);
     if (!url) return kExitUsage;
     std::string error;
     auto store = make_store(inv, log, &error);
     if (!store) return log.error(error), kExitUsage;
     Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
+    return command(auth);
+}
+
+int login_command(const Invocation& inv, Log& log, Authenticator& auth) {
     if (!inv.force) {
         auto current = auth.valid_token();
         if (current) {
@@ -320,13 +326,7 @@ int run_logout(const Invocation& inv, Log& log) {
     return kExitOk;
 }
 
-int run_token(const Invocation& inv, Log& log) {
-    auto url = server_url(inv, false, log);
-    if (!url) return kExitUsage;
-    std::string error;
-    auto store = make_store(inv, log, &error);
-    if (!store) return log.error(error), kExitUsage;
-    Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
+int token_command(const Invocation& inv, Log& log, Authenticator& auth) {
     auto record = auth.valid_token();
     if (!record && record.error().kind == ErrorKind::LoginRequired && inv.auth.client_credentials)
         record = auth.login("", false);
@@ -350,13 +350,15 @@ int main(int argc, char** argv) {
         case Invocation::Command::Proxy:
             return run_proxy(inv, log);
         case Invocation::Command::Login:
-            return run_login(inv, log);
+            return with_authenticator(inv, log,
+                                      [&](Authenticator& a) { return login_command(inv, log, a); });
         case Invocation::Command::Status:
             return run_status(inv, log);
         case Invocation::Command::Logout:
             return run_logout(inv, log);
         case Invocation::Command::Token:
-            return run_token(inv, log);
+            return with_authenticator(inv, log,
+                                      [&](Authenticator& a) { return token_command(inv, log, a); });
         case Invocation::Command::Exit:
             break;
     }

@@ -93,6 +93,8 @@ private:
     };
 
     Expected<Discovery> discover(const std::string& challenge);
+    // The body of the first URL that answers 200, tried in order; else why none did.
+    Expected<std::string> first_document(const std::vector<std::string>& urls);
     Expected<oauth::ServerMetadata> fetch_server_metadata(const std::string& issuer,
                                                           bool configured);
     Expected<Client> client_for(const Discovery& d, const std::string& redirect_uri);
