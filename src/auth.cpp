@@ -6,6 +6,7 @@
 #include "mcp_auth/crypto.h"
 #include "mcp_auth/jwt.h"
 #include "mcp_auth/loopback.h"
+#include "mcp_auth/process_lock.h"
 #include "mcp_auth/www_authenticate.h"
 
 namespace mcp_auth {
@@ -231,7 +232,9 @@ Expected<oauth::TokenSet> Authenticator::call_token_endpoint(const std::string& 
     }
     auto res = http_fetch(endpoint, "POST", headers, form_encode(form), options_.http);
     if (!res.error.empty())
-        return make_error(ErrorKind::Network, "could not reach the token endpoint: " + res.error);
+        return make_error(ErrorKind::Network,
+                          "could not reach the authorization server's token endpoint (" +
+                              res.error + "); the stored login is kept, try again later");
     return oauth::parse_token_response(res.status, res.body, ctx_.now());
 }
 
@@ -293,7 +296,7 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
         if (!listener) return listener.error();
         {
             std::lock_guard<std::mutex> lock(cancel_mutex_);
-            if (cancelled_) return login_required(server(), "The login was cancelled.");
+            if (cancel_flag_) return login_required(server(), "The login was cancelled.");
             active_listener_ = listener->get();
         }
         auto client = client_for(d, (*listener)->redirect_uri());
@@ -355,13 +358,74 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
         scope_override.empty()
             ? oauth::initial_scope(options_.scope, challenge_scope, d->resource_scopes, d->server)
             : scope_override;
-    auto record = options_.client_credentials ? machine_login(*d, scope)
-                                              : browser_login(*d, scope, allow_browser);
+    if (options_.client_credentials) {
+        auto record = machine_login(*d, scope);
+        if (!record) return record.error();
+        if (auto ok = save(*record); !ok) return ok.error();
+        return record;
+    }
+    if (ctx_.start_login_agent) return login_via_agent(challenge, scope, allow_browser);
+    // In this process: one login per server at a time, across processes too.
+    ProcessLock lock;
+    std::string before = current_ ? current_->access_token : "";
+    if (!ctx_.holds_login_lock) {
+        auto opened = ProcessLock::for_server(server(), "login");
+        if (!opened) return opened.error();
+        lock = std::move(*opened);
+        if (!lock.try_lock()) {
+            ctx_.log.info("another login to " + server() +
+                          " is in progress; waiting for it to finish");
+            auto ok =
+                lock.lock(true, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
+            if (!ok) return login_required(server(), "The other login did not finish.");
+            if (auto done = fresh_login_since(before)) return *done;
+        }
+    }
+    auto record = browser_login(*d, scope, allow_browser);
     if (!record) return record.error();
     if (auto ok = save(*record); !ok) return ok.error();
     return record;
 }
 
+std::optional<TokenRecord> Authenticator::fresh_login_since(const std::string& before) {
+    loaded_ = false;  // another process may have written the store
+    auto record = load_locked();
+    if (record && *record && (*record)->access_token != before && (*record)->fresh(ctx_.now(), 0))
+        return **record;
+    return std::nullopt;
+}
+
+Expected<TokenRecord> Authenticator::login_via_agent(const std::string& challenge,
+                                                     const std::string& scope, bool allow_browser) {
+    if (!allow_browser || !ctx_.browser_available())
+        return login_required(server(), "Logging in to " + server() +
+                                            " needs a browser, and none can be opened here.");
+    std::string before = current_ ? current_->access_token : "";
+    auto lock = ProcessLock::for_server(server(), "login");
+    if (!lock) return lock.error();
+    if (lock->try_lock()) {
+        // Someone may have finished a login between our 401 and this lock.
+        if (auto done = fresh_login_since(before)) return *done;
+        // The login runs in a process of its own that inherits this lock: a host that
+        // kills this instance does not kill the login, and the tab the user has open
+        // still completes it. Every instance waits for the lock to come free.
+        if (auto ok = ctx_.start_login_agent(lock->fd(), challenge, scope); !ok) return ok.error();
+        lock->release();
+        ctx_.log.info("logging in to " + server() +
+                      " in the browser; waiting for the login to finish");
+    } else {
+        ctx_.log.info("a login to " + server() +
+                      " is in progress in another mcp-auth process; waiting for it");
+    }
+    // The agent's hold on the lock ends with its process: wait on a descriptor of our own.
+    auto waiter = ProcessLock::for_server(server(), "login");
+    if (!waiter) return waiter.error();
+    auto ok = waiter->lock(false, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
+    waiter->release();
+    if (!ok) return login_required(server(), "No login arrived in time.");
+    if (auto done = fresh_login_since(before)) return *done;
+    return login_required(server(), "The login in the browser did not complete.");
+}
 Expected<TokenRecord> Authenticator::login(const std::string& challenge, bool allow_browser) {
     std::lock_guard<std::mutex> lock(mutex_);
     return login_locked(challenge, "", allow_browser);
@@ -369,15 +433,29 @@ Expected<TokenRecord> Authenticator::login(const std::string& challenge, bool al
 
 // --- refresh -----------------------------------------------------------------------------
 
-Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& record) {
-    if (record.grant == "client_credentials") {
+Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
+    if (stale.grant == "client_credentials") {
         auto d = discover("");
         if (!d) return d.error();
-        auto fresh = machine_login(*d, record.scope);
+        auto fresh = machine_login(*d, stale.scope);
         if (!fresh) return fresh.error();
         if (auto ok = save(*fresh); !ok) return ok.error();
         return fresh;
     }
+    // One refresh per server at a time, across processes: N instances waking up with an
+    // expired token send one refresh, and none loses the rotated refresh token.
+    auto lock = ProcessLock::for_server(server(), "refresh");
+    if (lock) {
+        if (auto ok = lock->lock(true, std::chrono::seconds(30), &cancel_flag_); !ok)
+            ctx_.log.debug("refreshing without the refresh lock: " + ok.error().message);
+    }
+    loaded_ = false;
+    auto latest = load_locked();
+    if (!latest) return latest.error();
+    if (*latest && (*latest)->access_token != stale.access_token &&
+        (*latest)->fresh(ctx_.now(), refresh_margin(**latest)))
+        return **latest;  // another process refreshed while we waited
+    const TokenRecord& record = *latest ? **latest : stale;
     if (record.refresh_token.empty())
         return login_required(server(), "The login for " + server() + " has expired.");
     Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
@@ -421,7 +499,14 @@ Expected<TokenRecord> Authenticator::valid_token() {
     if (!*record) return login_required(server(), "You are not logged in to " + server() + ".");
     const TokenRecord& r = **record;
     if (r.fresh(ctx_.now(), refresh_margin(r))) return r;
-    return refresh_locked(r);
+    auto refreshed = refresh_locked(r);
+    if (!refreshed && refreshed.error().kind == ErrorKind::Network && r.fresh(ctx_.now(), 0)) {
+        // The authorization server is unreachable, but the token still works for a while.
+        ctx_.log.debug("could not refresh yet (" + refreshed.error().message +
+                       "); using the current token");
+        return r;
+    }
+    return refreshed;
 }
 
 Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
@@ -485,7 +570,7 @@ Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
 
 void Authenticator::cancel() {
     std::lock_guard<std::mutex> lock(cancel_mutex_);
-    cancelled_ = true;
+    cancel_flag_ = true;
     if (active_listener_) active_listener_->cancel();
 }
 

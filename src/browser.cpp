@@ -1,18 +1,10 @@
 #include "mcp_auth/browser.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
-#include <thread>
 #include <vector>
 
-extern char** environ;
+#include "mcp_auth/spawn.h"
 
 namespace mcp_auth {
 namespace {
@@ -49,34 +41,6 @@ std::vector<std::vector<std::string>> commands_from(const std::string& value,
     return out;
 }
 
-bool spawn_detached(const std::vector<std::string>& argv, Log& log) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    // The browser must not inherit our sockets (the callback listener among them).
-    posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
-#endif
-    pid_t pid = 0;
-    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        log.error("could not start the browser \"" + argv[0] + "\": " + std::strerror(rc));
-        return false;
-    }
-    // Reap it whenever it ends; nobody waits for the browser.
-    std::thread([pid] {
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-    }).detach();
-    return true;
-}
-
 }  // namespace
 
 bool browser_available() {
@@ -102,7 +66,7 @@ bool open_browser(const std::string& url, Log& log) {
 #endif
     }
     for (const auto& argv : candidates)
-        if (spawn_detached(argv, log)) return true;
+        if (spawn_detached(argv, SpawnOptions{}, log)) return true;
     return false;
 }
 

@@ -114,6 +114,9 @@ Invocation parse_command_line(int argc, char** argv) {
     login->add_option("url", login_inv.url, kUrlHelp)->required();
     login->add_flag("--force", login_inv.force,
                     "Log in again even when the stored login is still valid");
+    // Used when a proxy instance starts the login in a process of its own (not for people).
+    login->add_option("--agent-lock-fd", login_inv.agent_lock_fd)->group("");
+    login->add_option("--challenge", login_inv.challenge)->group("");
     add_common_options(*login, login_inv);
     add_auth_options(*login, login_inv.auth);
 

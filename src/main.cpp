@@ -21,6 +21,7 @@
 #include "mcp_auth/output.h"
 #include "mcp_auth/relay.h"
 #include "mcp_auth/secret_store.h"
+#include "mcp_auth/spawn.h"
 #include "mcp_auth/status.h"
 #include "mcp_auth/url.h"
 
@@ -97,10 +98,37 @@ AuthOptions auth_options(const Invocation& inv, const Url& server, const RelayAr
 }
 
 AuthContext auth_context(SecretStore& store, Log& log, bool check_browser) {
-    return AuthContext{
-        store, log, [&log](const std::string& url) { return open_browser(url, log); },
-        check_browser ? std::function<bool()>(browser_available) : [] { return true; },
-        now_seconds};
+    AuthContext context{store, log};
+    context.open_browser = [&log](const std::string& url) { return open_browser(url, log); };
+    context.browser_available =
+        check_browser ? std::function<bool()>(browser_available) : [] { return true; };
+    context.now = now_seconds;
+    return context;
+}
+
+const char* g_argv0 = "mcp-auth";
+
+// The command line of a login agent: `mcp-auth login` for the same server and options,
+// holding the login lock on descriptor 3. Secrets never go on a command line (other users
+// can read it): the client secret travels in the environment.
+std::vector<std::string> agent_command(const Invocation& inv, const std::string& challenge,
+                                       const std::string& scope) {
+    std::vector<std::string> argv = {self_executable(g_argv0), "login", inv.url, "--force",
+                                     "--agent-lock-fd",        "3"};
+    auto add = [&](const char* flag, const std::string& value) {
+        if (!value.empty()) argv.insert(argv.end(), {flag, value});
+    };
+    add("--challenge", challenge);
+    add("--scope", scope);
+    add("--client-id", inv.auth.client_id);
+    add("--client-metadata-url", inv.auth.client_metadata_url);
+    add("--issuer", inv.auth.issuer);
+    add("--store", inv.store);
+    if (inv.auth.callback_port) add("--callback-port", std::to_string(inv.auth.callback_port));
+    add("--login-timeout", std::to_string(inv.auth.login_timeout_s));
+    if (inv.auth.no_resource) argv.push_back("--no-resource");
+    if (inv.verbose) argv.push_back("--verbose");
+    return argv;
 }
 
 // --- the relay -----------------------------------------------------------------------
@@ -162,7 +190,15 @@ int run_proxy(const Invocation& inv, Log& log) {
             log.error(error);
             return kExitUsage;
         }
-        auth.emplace(auth_options(inv, *url, inv.relay), auth_context(*store, log, true));
+        AuthContext context = auth_context(*store, log, true);
+        context.start_login_agent = [&inv, &log](int lock_fd, const std::string& challenge,
+                                                 const std::string& scope) -> Status {
+            SpawnOptions spawn{lock_fd, true};
+            if (!spawn_detached(agent_command(inv, challenge, scope), spawn, log))
+                return make_error(ErrorKind::LoginRequired, "could not start the login process");
+            return Ok{};
+        };
+        auth.emplace(auth_options(inv, *url, inv.relay), std::move(context));
         tokens.emplace(*auth, inv.auth.auth_header, true, log);
         options.auth = &*tokens;
     } else {
@@ -227,7 +263,9 @@ int with_authenticator(const Invocation& inv, Log& log, Command command) {
     std::string error;
     auto store = make_store(inv, log, &error);
     if (!store) return log.error(error), kExitUsage;
-    Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
+    AuthContext context = auth_context(*store, log, false);
+    context.holds_login_lock = inv.agent_lock_fd >= 0;
+    Authenticator auth(auth_options(inv, *url, RelayArgs{}), std::move(context));
     return command(auth);
 }
 
@@ -245,7 +283,7 @@ int login_command(const Invocation& inv, Log& log, Authenticator& auth) {
         if (current.error().kind == ErrorKind::StoreUnavailable)
             return log.error(current.error().message), kExitError;
     }
-    auto record = auth.login("", true);
+    auto record = auth.login(inv.challenge, true);
     if (!record) {
         log.error("login failed: " + record.error().message);
         return exit_code_for(record.error());
@@ -343,6 +381,8 @@ int token_command(const Invocation& inv, Log& log, Authenticator& auth) {
 
 int main(int argc, char** argv) {
     using namespace mcp_auth;
+    g_argv0 = argv[0];
+    signal(SIGPIPE, SIG_IGN);  // a reader that went away is an error value, not a death
     Invocation inv = parse_command_line(argc, argv);
     LineWriter err(STDERR_FILENO);
     Log log(err, inv.verbose);

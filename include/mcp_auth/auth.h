@@ -6,6 +6,7 @@
 //   flow: discovery → client identity → PKCE + state → loopback callback → exchange).
 // 401 → refresh, else log in again. 403 insufficient_scope → re-authorize once with the
 // union of scopes. Collaborators (store, HTTP options, browser, clock) come from main.cpp.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -46,10 +47,16 @@ struct AuthContext {
     SecretStore& store;
     Log& log;
     // Opens the authorization URL; false when no browser could be started.
-    std::function<bool(const std::string& url)> open_browser;
+    std::function<bool(const std::string& url)> open_browser{};
     // Whether a browser can be opened at all (false over SSH without a display).
-    std::function<bool()> browser_available;
-    std::function<long long()> now;  // epoch seconds
+    std::function<bool()> browser_available{};
+    std::function<long long()> now{};  // epoch seconds
+    // Starts the browser login in a detached process that inherits `lock_fd` (the
+    // server's login lock) and saves the tokens; empty = log in in this process.
+    std::function<Status(int lock_fd, const std::string& challenge, const std::string& scope)>
+        start_login_agent{};
+    // This process is such a login agent: it already holds the login lock.
+    bool holds_login_lock = false;
 };
 
 class Authenticator {
@@ -107,7 +114,11 @@ private:
     Expected<TokenRecord> browser_login(const Discovery& d, const std::string& scope,
                                         bool allow_browser);
     Expected<TokenRecord> machine_login(const Discovery& d, const std::string& scope);
-    Expected<TokenRecord> refresh_locked(const TokenRecord& record);
+    Expected<TokenRecord> refresh_locked(const TokenRecord& stale);
+    Expected<TokenRecord> login_via_agent(const std::string& challenge, const std::string& scope,
+                                          bool allow_browser);
+    // The stored login, re-read, when it is fresh and not the one we had (`before`).
+    std::optional<TokenRecord> fresh_login_since(const std::string& before);
     Expected<oauth::TokenSet> call_token_endpoint(const std::string& endpoint, QueryParams form,
                                                   const Client& client);
     TokenRecord record_from(const oauth::TokenSet& tokens, const Discovery& d, const Client& client,
@@ -124,7 +135,7 @@ private:
     std::set<std::string> stepped_up_;  // scope sets already requested by a step-up
 
     std::mutex cancel_mutex_;  // guards the two below; never held while waiting
-    bool cancelled_ = false;
+    std::atomic<bool> cancel_flag_{false};
     CallbackListener* active_listener_ = nullptr;
 };
 

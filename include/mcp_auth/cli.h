@@ -41,6 +41,9 @@ struct Invocation {
     bool force = false;  // login --force
     bool json = false;   // status --json
     bool all = false;    // logout --all
+    // A login agent (started by a proxy instance; hidden options of `login`):
+    int agent_lock_fd = -1;  // the inherited login lock
+    std::string challenge;   // the 401's WWW-Authenticate value
 };
 
 // Exit codes, as gh uses them.

@@ -4,8 +4,10 @@
 // call `killAll()` in an `after` hook and nothing outlives the run. Every
 // wait takes a timeout: no helper can block forever.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -558,3 +560,230 @@ export async function legacyHandshake(relay, ms = 5000) {
 
 /** Text of the first content block of a tools/call result. */
 export const toolText = (result) => result?.content?.find((c) => c.type === 'text')?.text;
+
+// ---------------------------------------------------------------------------
+// Fault-injection and hostile-input test bed (faults.test.mjs, hostile.test.mjs)
+
+export const SDK_FAULT_SERVER = join(SERVERS_DIR, 'sdk-fault-server.mjs');
+export const HOSTILE_AUTH_SERVER = join(SERVERS_DIR, 'hostile-auth-server.mjs');
+export const HTTPS_MCP_SERVER = join(SERVERS_DIR, 'https-mcp-server.mjs');
+export const CONNECT_PROXY = join(SERVERS_DIR, 'connect-proxy.mjs');
+export const HOSTILE_BROWSER = join(HERE, 'hostile-browser.mjs');
+
+/** The first 16 hex digits of a token's SHA-256, as hostile-auth-server.mjs logs it. */
+export const tokenFingerprint = (token) => createHash('sha256').update(token).digest('hex').slice(0, 16);
+
+// Variables that change where mcp-auth connects, whom it trusts or what it
+// opens: taken out of the environment the fault and hostile tests give it,
+// so the machine's own settings cannot change an outcome.
+const AMBIENT_VARS = [
+  'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'BROWSER', 'MCP_AUTH_BROWSER', 'MCP_AUTH_STORE', 'MCP_AUTH_CLIENT_SECRET',
+  'DISPLAY', 'WAYLAND_DISPLAY',
+];
+
+/**
+ * A clean environment for mcp-auth: process.env without AMBIENT_VARS, a
+ * fresh HOME and XDG_STATE_HOME (for `--store file`), plus `extra`.
+ * Returns {env, home, stateDir}.
+ */
+export function isolatedEnv(extra = {}) {
+  const home = tempDir('mcp-auth-home-');
+  const env = { ...process.env };
+  for (const name of AMBIENT_VARS) delete env[name];
+  Object.assign(env, { HOME: home, XDG_STATE_HOME: join(home, 'state'), XDG_CONFIG_HOME: join(home, 'config') }, extra);
+  return { env, home, stateDir: env.XDG_STATE_HOME };
+}
+
+/**
+ * Environment for an OAuth test with the file store: isolatedEnv() plus a
+ * browser (`browser`, default the scripted one) that appends one line per
+ * opening to its log. Returns {env, home, browserLog, openings()}.
+ */
+export function oauthEnv({ browser = SCRIPTED_BROWSER, extra = {} } = {}) {
+  const dir = tempDir('mcp-auth-browser-');
+  const browserLog = join(dir, 'browser.jsonl');
+  const { env, home } = isolatedEnv({ MCP_AUTH_BROWSER: browser, TEST_BROWSER_LOG: browserLog, ...extra });
+  return { env, home, browserLog, openings: () => readJsonLines(browserLog) };
+}
+
+/**
+ * oauthEnv() with hostile-browser.mjs in `mode` as the browser; "record-only"
+ * logs each opening at once and opens nothing (for "no browser" checks).
+ */
+export const hostileBrowserEnv = (mode) => oauthEnv({ browser: HOSTILE_BROWSER, extra: { HOSTILE_BROWSER_MODE: mode } });
+
+/**
+ * Runs mcp-auth (or any command) to completion like runCommand, but in a
+ * fresh working directory with core dumps allowed (`ulimit -c unlimited`
+ * where the hard limit permits), and reports the core files left there:
+ * resolves {code, signal, stdout, stderr, timedOut, ms, cwd, cores}.
+ */
+export async function runCrashChecked(cmd, args, { env = process.env, timeoutMs = 30000, input } = {}) {
+  const cwd = tempDir('mcp-auth-cwd-');
+  const started = Date.now();
+  const proc = track(spawn('/bin/sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { stdout += d; });
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdin.on('error', () => {});
+  proc.stdin.end(input);
+  let timedOut = false;
+  let result;
+  try {
+    result = await waitExit(proc, timeoutMs);
+  } catch {
+    timedOut = true;
+    await stopChild(proc);
+    result = { code: proc.exitCode, signal: proc.signalCode };
+  }
+  const cores = readdirSync(cwd).filter((f) => /^core/.test(f));
+  return { ...result, stdout, stderr, timedOut, ms: Date.now() - started, cwd, cores };
+}
+
+/**
+ * Starts tests/servers/hostile-auth-server.mjs with an event log, a request
+ * log and --print-tokens. Returns the server handle plus `issuer` (for roles
+ * both and as), `events(name?)`, `requests()` and `issued()` (the token texts
+ * it handed out, read from its stdout).
+ */
+export async function startHostileAuthServer({ role = 'both', port = 0, issuer, keyFile, accessTokenTtl, misbehave = [], redirectTo, otherResource, tokenDelayMs, extraArgs = [] } = {}) {
+  const dir = tempDir('hostile-auth-');
+  const eventLog = join(dir, 'events.jsonl');
+  const requestLog = join(dir, 'requests.jsonl');
+  const args = ['--role', role, '--port', String(port), '--event-log', eventLog, '--request-log', requestLog, '--print-tokens'];
+  if (issuer) args.push('--issuer', issuer);
+  if (keyFile) args.push('--key-file', keyFile);
+  if (accessTokenTtl) args.push('--access-token-ttl', String(accessTokenTtl));
+  if (misbehave.length) args.push('--misbehave', misbehave.join(','));
+  if (redirectTo) args.push('--redirect-to', redirectTo);
+  if (otherResource) args.push('--other-resource', otherResource);
+  if (tokenDelayMs) args.push('--token-delay-ms', String(tokenDelayMs));
+  const srv = await startServer(HOSTILE_AUTH_SERVER, [...args, ...extraArgs]);
+  const events = (name) => readJsonLines(eventLog).filter((e) => !name || e.event === name);
+  const issuedLines = () => srv.stdout.lines.filter((l) => l.startsWith('ISSUED '));
+  return {
+    ...srv,
+    issuer: role === 'rs' ? issuer : `http://127.0.0.1:${srv.port}`,
+    eventLog,
+    requestLog,
+    events,
+    requests: () => readJsonLines(requestLog),
+    /**
+     * Every token text it handed out. The ISSUED lines come through a pipe and
+     * may trail the event log: this waits (up to 3 s) until there is one per
+     * token or refresh event.
+     */
+    issued: async () => {
+      const expected = () => events().filter((e) => e.event === 'token' || e.event === 'refresh').length;
+      await waitUntil(() => issuedLines().length >= expected(), 3000, 'ISSUED lines for every token event').catch(() => {});
+      return issuedLines().flatMap((l) => { const t = JSON.parse(l.slice(7)); return [t.access_token, t.refresh_token].filter(Boolean); });
+    },
+  };
+}
+
+/** Starts tests/servers/sdk-fault-server.mjs; `forgetSessions()` makes it drop every session. */
+export async function startSdkFaultServer({ eventStore = false, retryMs, port = 0 } = {}) {
+  const logFile = join(tempDir(), 'sdk-fault-requests.jsonl');
+  const args = ['--port', String(port), '--request-log', logFile];
+  if (eventStore) args.push('--event-store');
+  if (retryMs !== undefined) args.push('--retry-ms', String(retryMs));
+  const srv = await startServer(SDK_FAULT_SERVER, args);
+  return {
+    ...srv,
+    logFile,
+    log: () => readJsonLines(logFile),
+    forgetSessions: async () => {
+      const r = await fetch(`http://127.0.0.1:${srv.port}/control/forget-sessions`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+      return (await r.json()).forgotten;
+    },
+  };
+}
+
+/** Starts tests/servers/https-mcp-server.mjs with `cert`/`key` files; url is https://127.0.0.1:<port>/mcp. */
+export async function startHttpsMcpServer({ cert, key }) {
+  const logFile = join(tempDir(), 'https-requests.jsonl');
+  const srv = await startServer(HTTPS_MCP_SERVER, ['--port', '0', '--cert', cert, '--key', key, '--request-log', logFile]);
+  return { ...srv, url: `https://127.0.0.1:${srv.port}/mcp`, logFile, log: () => readJsonLines(logFile) };
+}
+
+/** Starts tests/servers/connect-proxy.mjs; proxyUrl is http://127.0.0.1:<port>. */
+export async function startConnectProxy() {
+  const logFile = join(tempDir(), 'proxy-requests.jsonl');
+  const srv = await startServer(CONNECT_PROXY, ['--port', '0', '--request-log', logFile]);
+  return { ...srv, proxyUrl: `http://127.0.0.1:${srv.port}`, logFile, log: () => readJsonLines(logFile) };
+}
+
+/**
+ * A test PKI made with the openssl CLI in a fresh temporary directory: a CA
+ * (ca.pem), a server certificate it signed for 127.0.0.1 and localhost
+ * (server.pem, server.key), and a self-signed certificate for the same names
+ * (self.pem, self.key). P-256 keys, valid for two days. Returns the paths.
+ */
+export async function makeTestPki() {
+  const dir = tempDir('mcp-auth-pki-');
+  const p = (name) => join(dir, name);
+  const san = 'subjectAltName=IP:127.0.0.1,DNS:localhost';
+  writeFileSync(p('server.ext'), `${san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const steps = [
+    ['req', '-x509', ...ec, '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=mcp-auth test CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    ['req', ...ec, '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1'],
+    ['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
+      '-out', p('server.pem'), '-days', '2', '-extfile', p('server.ext')],
+    ['req', '-x509', ...ec, '-keyout', p('self.key'), '-out', p('self.pem'), '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', san, '-addext', 'basicConstraints=critical,CA:FALSE'],
+  ];
+  for (const args of steps) {
+    const r = await runCommand('openssl', args, { timeoutMs: 20000 });
+    if (r.code !== 0) throw new Error(`openssl ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
+  }
+  return { dir, caPem: p('ca.pem'), serverCert: p('server.pem'), serverKey: p('server.key'), selfCert: p('self.pem'), selfKey: p('self.key') };
+}
+
+/** Asserts that `msg` is a JSON-RPC error response (with `id` and `code` when given). */
+export function assertRpcError(msg, { id, code } = {}, what = 'error response') {
+  assert.equal(msg?.jsonrpc, '2.0', `${what}: jsonrpc field in ${JSON.stringify(msg)?.slice(0, 300)}`);
+  assert.ok(msg.error && typeof msg.error === 'object', `${what}: expected an error, got ${JSON.stringify(msg).slice(0, 300)}`);
+  assert.equal(msg.result, undefined, `${what}: must not carry a result`);
+  if (id !== undefined) assert.deepEqual(msg.id, id, `${what}: id`);
+  if (code !== undefined) assert.equal(msg.error.code, code, `${what}: code (message: ${msg.error.message})`);
+  assert.equal(typeof msg.error.message, 'string', `${what}: message`);
+}
+
+/** Asserts that none of `secrets` (nor the last 40 characters of one) appears in `texts`. */
+export function assertNoSecrets(texts, secrets, what = 'output') {
+  const all = texts.join('\n');
+  for (const secret of secrets.filter(Boolean)) {
+    assert.ok(!all.includes(secret), `${what} contains a token (${secret.slice(0, 12)}…)`);
+    if (secret.length > 40) assert.ok(!all.includes(secret.slice(-40)), `${what} contains the end of a token`);
+  }
+}
+
+/**
+ * Asserts that a finished command (runCrashChecked) ended on its own, in
+ * bounded time, without a crash: no timeout, no signal, exit code < 128, no
+ * core file; and, with `failed`, with a non-zero exit code and something on
+ * stderr.
+ */
+export function assertCleanEnd(r, { failed = false, what = 'mcp-auth' } = {}) {
+  const tail = `\nstdout: ${r.stdout.slice(-800)}\nstderr: ${r.stderr.slice(-1500)}`;
+  assert.ok(!r.timedOut, `${what} did not finish in time (killed after ${r.ms} ms)${tail}`);
+  assert.equal(r.signal, null, `${what} died of ${r.signal}${tail}`);
+  assert.ok(r.code !== null && r.code < 128, `${what} exit code ${r.code}${tail}`);
+  assert.deepEqual(r.cores ?? [], [], `${what} left core files`);
+  if (failed) {
+    assert.notEqual(r.code, 0, `${what} should fail${tail}`);
+    assert.ok(r.stderr.trim().length > 0, `${what} failed without a message on stderr`);
+  }
+}
+
+/** Prints what a fault or hostile case produced (`OBSERVED <label>: <text>`), for FAULTS.md and bug reports. */
+export function observe(label, text) {
+  const line = String(text ?? '').trim().split('\n').filter((l) => !/warning: tokens are kept unencrypted/.test(l)).join(' | ');
+  console.log(`OBSERVED ${label}: ${line.slice(0, 600)}`);
+}

@@ -5,6 +5,8 @@
 //
 // Behaviours (applied to every POST; GET and DELETE get 405):
 //   status500     500 text/plain "boom"
+//   status502     502 text/html, a gateway's error page (as nginx writes it)
+//   status503     503 application/json {"error":"overloaded"} with Retry-After: 1
 //   jsonrpc-error 400 application/json {"jsonrpc":"2.0","id":null,"error":{"code":-32600,...}}
 //   hang          reads the request, never answers (the socket stays open)
 //   reset-sse     200 text/event-stream, one event (a notifications/message),
@@ -23,7 +25,7 @@ import http from 'node:http';
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const BEHAVIOURS = ['status500', 'jsonrpc-error', 'hang', 'reset-sse', 'sse-tricky'];
+const BEHAVIOURS = ['status500', 'status502', 'status503', 'jsonrpc-error', 'hang', 'reset-sse', 'sse-tricky'];
 
 function usage(msg, code = 2) {
   if (msg) process.stderr.write(`fault-server: ${msg}\n`);
@@ -112,6 +114,16 @@ const server = http.createServer((req, res) => {
         record(req, body, 500);
         res.writeHead(500, { 'Content-Type': 'text/plain' });
         res.end('boom');
+        break;
+      case 'status502':
+        record(req, body, 502);
+        res.writeHead(502, { 'Content-Type': 'text/html' });
+        res.end('<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n');
+        break;
+      case 'status503':
+        record(req, body, 503);
+        res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        res.end(JSON.stringify({ error: 'overloaded', message: 'try again later' }));
         break;
       case 'jsonrpc-error':
         record(req, body, 400);

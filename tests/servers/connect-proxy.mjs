@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// A small HTTP proxy for mcp-auth's HTTPS_PROXY / HTTP_PROXY / NO_PROXY tests.
+//
+//   node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE] [--quiet]
+//
+// - CONNECT host:port (what a client sends for an https:// target): answers
+//   "200 Connection Established" and pipes bytes both ways.
+// - An absolute-form request (GET http://host:port/path ..., what a client
+//   sends for an http:// target): forwarded to the target with the same
+//   method, headers (minus Proxy-*) and body; the reply is piped back.
+// Only loopback targets (127.0.0.0/8, localhost, ::1) are served: anything
+// else gets 403, so a test can never send traffic off this machine.
+//
+// --request-log FILE: one JSON line per proxied request
+//   {time, kind: "connect" | "forward", target, method, status}
+// target: "host:port" for CONNECT, the absolute URL for a forward.
+//
+// Listens on 127.0.0.1 and prints exactly one line `LISTENING <port>` on
+// stdout when ready; everything else goes to stderr.
+
+import http from 'node:http';
+import net from 'node:net';
+import { appendFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const USAGE = 'usage: node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE] [--quiet]';
+
+function usage(msg, code = 2) {
+  if (msg) process.stderr.write(`connect-proxy: ${msg}\n`);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(code);
+}
+
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      'request-log': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (err) {
+  usage(err.message);
+}
+if (opts.help) usage(undefined, 0);
+const port = Number(opts.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
+
+const log = (msg) => { if (!opts.quiet) process.stderr.write(`[connect-proxy] ${msg}\n`); };
+const record = (entry) => {
+  if (opts['request-log']) appendFileSync(opts['request-log'], JSON.stringify({ time: Date.now(), ...entry }) + '\n');
+  log(`${entry.kind} ${entry.method ?? ''} ${entry.target} -> ${entry.status}`);
+};
+
+const isLoopback = (host) => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+const sockets = new Set();
+
+const server = http.createServer((req, res) => {
+  let target;
+  try {
+    target = new URL(req.url);
+  } catch {
+    record({ kind: 'forward', method: req.method, target: req.url, status: 400 });
+    res.writeHead(400, { 'Content-Type': 'text/plain' }).end('this is a proxy: absolute-form requests only');
+    return;
+  }
+  if (target.protocol !== 'http:' || !isLoopback(target.hostname)) {
+    record({ kind: 'forward', method: req.method, target: target.href, status: 403 });
+    res.writeHead(403, { 'Content-Type': 'text/plain' }).end('only http:// loopback targets');
+    return;
+  }
+  const headers = { ...req.headers };
+  for (const name of Object.keys(headers)) if (name.startsWith('proxy-')) delete headers[name];
+  const upstream = http.request(target, { method: req.method, headers }, (up) => {
+    record({ kind: 'forward', method: req.method, target: target.href, status: up.statusCode });
+    res.writeHead(up.statusCode, up.headers);
+    up.pipe(res);
+  });
+  upstream.on('error', (err) => {
+    record({ kind: 'forward', method: req.method, target: target.href, status: 502 });
+    if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' }).end(`upstream failed: ${err.message}`);
+    else res.destroy();
+  });
+  res.on('close', () => upstream.destroy());
+  req.pipe(upstream);
+});
+
+server.on('connect', (req, client, head) => {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? '');
+  const host = m?.[1].replace(/^\[|\]$/g, '');
+  if (!m || !isLoopback(host)) {
+    record({ kind: 'connect', method: 'CONNECT', target: req.url, status: 403 });
+    client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  let connected = false;
+  const upstream = net.connect(Number(m[2]), host, () => {
+    connected = true;
+    record({ kind: 'connect', method: 'CONNECT', target: req.url, status: 200 });
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head?.length) upstream.write(head);
+    upstream.pipe(client);
+    client.pipe(upstream);
+  });
+  sockets.add(upstream);
+  upstream.on('close', () => sockets.delete(upstream));
+  upstream.on('error', () => {
+    if (!connected && !client.destroyed) {
+      record({ kind: 'connect', method: 'CONNECT', target: req.url, status: 502 });
+      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
+    }
+    client.destroy();
+  });
+  client.on('error', () => upstream.destroy());
+  client.on('close', () => upstream.destroy());
+});
+server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+server.listen(port, '127.0.0.1', () => {
+  const actual = server.address().port;
+  process.stdout.write(`LISTENING ${actual}\n`);
+  log(`proxy on http://127.0.0.1:${actual}`);
+});
+
+function shutdown() {
+  server.close(() => process.exit(0));
+  for (const s of sockets) s.destroy();
+  setTimeout(() => process.exit(0), 500).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
