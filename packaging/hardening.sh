@@ -99,7 +99,6 @@ stage_asan() {
   mkdir -p "$logs"
   ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_string_checks=1:log_path=$logs/asan" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan" \
-  LSAN_OPTIONS="log_path=$logs/lsan" \
     build_and_test asan build-asan Debug address
 }
 

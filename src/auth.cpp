@@ -94,6 +94,10 @@ Expected<std::string> Authenticator::first_document(const std::vector<std::strin
                        (res.status ? std::to_string(res.status) : res.error));
         if (!res.error.empty()) {
             last_problem = res.error;
+        } else if (res.status >= 300 && res.status < 400) {
+            // Discovery never follows redirects: a document elsewhere could name any server.
+            last_problem = url + " redirected to " + find_header(res.headers, "Location") +
+                           "; mcp-auth does not follow redirects during discovery";
         } else if (res.status != 200) {
             last_problem = url + " answered HTTP " + std::to_string(res.status);
         } else {
@@ -325,7 +329,8 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
             std::lock_guard<std::mutex> lock(cancel_mutex_);
             active_listener_ = nullptr;
         }
-        listener->reset();  // the port closes as soon as the callback is in
+        // The listener stays up until this login ends (it closes with `listener`): a repeated
+        // callback meanwhile gets a page saying the link was used, not a refused connection.
         if (!query) return query.error();
         auto code = oauth::check_callback(*query, request);
         if (!code) return code.error();

@@ -20,6 +20,10 @@ void add_common_options(CLI::App& app, Invocation& inv) {
            "Where tokens live: keychain (the OS keychain, default) or file (unencrypted; also "
            "MCP_AUTH_STORE=file)")
         ->check(CLI::IsMember({"keychain", "file"}));
+    app.add_option("--ca-file", inv.ca_file,
+                   "Also trust the CA certificates in this PEM file (servers with a private CA); "
+                   "SSL_CERT_FILE replaces the system's instead")
+        ->check(CLI::ExistingFile);
 }
 
 void add_relay_options(CLI::App& app, RelayArgs& args) {

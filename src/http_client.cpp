@@ -1,6 +1,7 @@
 #include "mcp_auth/http_client.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include <httplib.h>
@@ -25,7 +26,24 @@ struct HttpConnection::Impl {
         client.set_follow_location(false);
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
         client.enable_server_certificate_verification(true);
+        if (server.scheme == "https" && !opts.ca_file.empty()) {
+            // The system's CAs stay trusted: httplib adds the default paths to this store.
+            X509_STORE* store = X509_STORE_new();
+            if (store && X509_STORE_load_file(store, opts.ca_file.c_str()) == 1) {
+                client.set_ca_cert_store(store);  // the SSL context owns it from now on
+            } else if (store) {
+                X509_STORE_free(store);
+            }
+        }
 #endif
+        auto env = [](const char* name) {
+            const char* value = std::getenv(name);
+            return std::string(value ? value : "");
+        };
+        if (auto proxy = proxy_for(server, env)) {
+            client.set_proxy(proxy->host, proxy->port);
+            if (!proxy->user.empty()) client.set_proxy_basic_auth(proxy->user, proxy->password);
+        }
     }
 
     Url url;
@@ -56,7 +74,10 @@ std::string describe(httplib::Error error, const Url& url) {
         case httplib::Error::SSLConnection:
             return "TLS handshake with " + url.authority() + " failed";
         case httplib::Error::SSLServerVerification:
-            return "the TLS certificate of " + url.authority() + " could not be verified";
+            return "the TLS certificate of " + url.authority() +
+                   " could not be verified; if the server uses a private CA, pass --ca-file "
+                   "<ca.pem> "
+                   "or set SSL_CERT_FILE";
         case httplib::Error::SSLLoadingCerts:
             return "could not load the trusted CA certificates";
         case httplib::Error::Canceled:
@@ -115,6 +136,9 @@ HttpResult HttpConnection::send(const std::string& method, const std::string& ta
         return result;
     }
     result.error = describe(error, impl_->url);
+    result.tls = error == httplib::Error::SSLConnection ||
+                 error == httplib::Error::SSLServerVerification ||
+                 error == httplib::Error::SSLLoadingCerts;
     auto silent_for = Clock::now() - last_activity;
     if (error == httplib::Error::ConnectionTimeout) {
         result.timed_out = true;

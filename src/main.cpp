@@ -93,6 +93,7 @@ AuthOptions auth_options(const Invocation& inv, const Url& server, const RelayAr
     o.client_credentials = inv.auth.client_credentials;
     o.login_timeout = seconds(inv.auth.login_timeout_s);
     o.http.connect_timeout = seconds(relay.connect_timeout_s);
+    o.http.ca_file = inv.ca_file;
     o.http.read_timeout = std::min(seconds(relay.timeout_s), o.http.read_timeout);
     return o;
 }
@@ -124,6 +125,7 @@ std::vector<std::string> agent_command(const Invocation& inv, const std::string&
     add("--client-metadata-url", inv.auth.client_metadata_url);
     add("--issuer", inv.auth.issuer);
     add("--store", inv.store);
+    add("--ca-file", inv.ca_file);
     if (inv.auth.callback_port) add("--callback-port", std::to_string(inv.auth.callback_port));
     add("--login-timeout", std::to_string(inv.auth.login_timeout_s));
     if (inv.auth.no_resource) argv.push_back("--no-resource");
@@ -177,6 +179,7 @@ int run_proxy(const Invocation& inv, Log& log) {
     }
     options.http.read_timeout = seconds(inv.relay.timeout_s);
     options.http.connect_timeout = seconds(inv.relay.connect_timeout_s);
+    options.http.ca_file = inv.ca_file;
     options.max_message_bytes = inv.relay.max_message_bytes;
     options.max_connections = inv.relay.max_connections;
 

@@ -53,9 +53,11 @@ std::string status_hint(int status) {
 
 struct Relay::Job {
     std::string body;
-    HeaderList headers;
+    HeaderList headers;  // protocol headers; the session's and the token are added when sent
     jsonrpc::MessageInfo info;
     bool modern = false;  // sent under a 2026-07-28 or later protocol version
+    bool replay = false;  // mcp-auth's own replay of the client's handshake: not shown
+    std::string pending_key() const { return info.id.dump(); }
     bool is_request() const { return info.kind == jsonrpc::Kind::Request; }
     std::string label() const { return info.method.empty() ? "a response" : info.method; }
 };
@@ -68,9 +70,11 @@ struct Relay::Reply {
     std::unique_ptr<SseParser> sse;
     size_t pending_bytes = 0;  // SSE bytes since the last complete event
     bool too_big = false;
-    bool answered = false;         // the response to this request went out
+    bool answered = false;         // the response to this request arrived on this reply
     std::string protocol_version;  // from an InitializeResult
     std::string www_authenticate;
+    std::string sent_session;  // the session id the request carried
+    bool sse_events = false;   // the reply was an event stream
 };
 
 struct Relay::Worker {
@@ -106,8 +110,8 @@ void Relay::dispatch(std::string&& line, bool releasing) {
         log_.error("dropped a stdin line that is not JSON-RPC: " + info.problem);
         return;
     }
-    auto job = std::make_shared<Job>();
     bool initialize = info.kind == jsonrpc::Kind::Request && info.method == "initialize";
+    std::shared_ptr<Job> job;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (init_in_flight_ || (releasing_ && !releasing)) {
@@ -119,20 +123,31 @@ void Relay::dispatch(std::string&& line, bool releasing) {
             init_in_flight_ = true;
             session_id_.clear();
             negotiated_version_.clear();
+            init_line_ = line;
+            initialized_line_.clear();
+        } else if (info.kind == jsonrpc::Kind::Notification &&
+                   info.method == "notifications/initialized") {
+            initialized_line_ = line;
         }
-        std::string version = mcp::declared_version(message);
-        if (version.empty()) version = negotiated_version_;
-        job->modern = mcp::is_modern_version(version);
-        job->headers.push_back({"Accept", kAccept});
-        for (const auto& h : options_.static_headers) job->headers.push_back(h);
-        for (auto& h :
-             mcp::request_metadata(message, info.method, negotiated_version_, tool_headers_))
-            job->headers.push_back(std::move(h));
-        if (!session_id_.empty()) job->headers.push_back({"Mcp-Session-Id", session_id_});
+        if (info.kind == jsonrpc::Kind::Request) pending_[info.id.dump()] = false;
+        job = make_job(message, std::move(info), std::move(line));
     }
+    submit(std::move(job));
+}
+
+std::shared_ptr<Relay::Job> Relay::make_job(const json& message, jsonrpc::MessageInfo info,
+                                            std::string line) {
+    auto job = std::make_shared<Job>();
+    std::string version = mcp::declared_version(message);
+    if (version.empty()) version = negotiated_version_;
+    job->modern = mcp::is_modern_version(version);
+    job->headers.push_back({"Accept", kAccept});
+    for (const auto& h : options_.static_headers) job->headers.push_back(h);
+    for (auto& h : mcp::request_metadata(message, info.method, negotiated_version_, tool_headers_))
+        job->headers.push_back(std::move(h));
     job->info = std::move(info);
     job->body = std::move(line);
-    submit(std::move(job));
+    return job;
 }
 
 void Relay::on_oversized(std::string_view prefix, size_t total_bytes) {
@@ -218,6 +233,7 @@ HttpResult Relay::exchange(HttpConnection& conn, Job& job, const std::string& cr
                 reply.pending_bytes = 0;
                 if (event.type == "message") deliver(event.data, &job, reply);
             });
+            reply.sse_events = true;
         }
         return true;
     };
@@ -232,10 +248,13 @@ HttpResult Relay::exchange(HttpConnection& conn, Job& job, const std::string& cr
         reply.body.append(chunk);
         return true;
     };
-    if (credential.empty())
-        return conn.send("POST", options_.server.target, job.headers, job.body, on_head, on_body);
     HeaderList headers = job.headers;
-    headers.push_back({options_.auth->header_name(), credential});
+    if (!credential.empty()) headers.push_back({options_.auth->header_name(), credential});
+    if (job.info.method != "initialize") {
+        std::lock_guard<std::mutex> lock(mutex_);
+        reply.sent_session = session_id_;
+    }
+    if (!reply.sent_session.empty()) headers.push_back({"Mcp-Session-Id", reply.sent_session});
     return conn.send("POST", options_.server.target, headers, job.body, on_head, on_body);
 }
 
@@ -250,9 +269,15 @@ void Relay::run(HttpConnection& conn, Job& job) {
     for (int attempt = 0;; ++attempt) {
         reply = Reply{};
         result = exchange(conn, job, credential, reply);
+        if (attempt == 3 || !result.error.empty()) break;
+        if (reply.status == 404 && !reply.sent_session.empty() && !job.modern) {
+            // The server forgot the session (restarted, expired): a new one, then retry.
+            if (!reinitialize(conn, reply.sent_session, credential)) break;
+            continue;
+        }
         bool refused =
             reply.status == 401 || (reply.status == 403 && needs_scope(reply.www_authenticate));
-        if (!options_.auth || !result.error.empty() || !refused || attempt == 2) break;
+        if (!options_.auth || !refused) break;
         log_.debug("HTTP " + std::to_string(reply.status) + " to " + job.label() +
                    ": renewing the token");
         auto renewed = options_.auth->renew(reply.status, reply.www_authenticate, credential);
@@ -263,6 +288,13 @@ void Relay::run(HttpConnection& conn, Job& job) {
         credential = *renewed;
     }
 
+    // A legacy event stream that ended (or broke) before the answer is resumed where it
+    // stopped, when the server gave its events ids (2025-11-25 polling, resumability).
+    if (job.is_request() && reply.sse && !reply.too_big && !reply.answered && !job.modern &&
+        !reply.sse->last_event_id().empty() && !result.cancelled) {
+        resume(conn, job, reply);
+        if (reply.answered) result = HttpResult{reply.status, "", false, false};
+    }
     bool success =
         result.error.empty() && !reply.too_big && reply.status >= 200 && reply.status < 300;
     if (success && !credential.empty()) {
@@ -280,8 +312,13 @@ void Relay::run(HttpConnection& conn, Job& job) {
     bool initialize = job.is_request() && job.info.method == "initialize";
     if (initialize) finish_initialize(reply);
 
+    bool answered = take_answered(job);
+    if (job.replay) return;
     if (result.cancelled && !reply.too_big) return;  // shutting down: nobody is waiting
-    if (auth_error) {
+    if (answered && job.is_request()) {
+        // Delivered (perhaps on another stream); a broken stream afterwards loses nothing.
+        if (job.info.method == "notifications/initialized") start_listen_stream();
+    } else if (auth_error) {
         report_auth_failure(job, reply, *auth_error);
     } else if (!result.error.empty() || reply.too_big) {
         report_failure(job, reply, result);
@@ -292,11 +329,101 @@ void Relay::run(HttpConnection& conn, Job& job) {
             log_.error("the server answered HTTP " + std::to_string(reply.status) + " to " +
                        job.label() + "; it was not delivered");
         }
-    } else if (job.is_request() && !reply.answered) {
+    } else if (job.is_request()) {
         report_failure(job, reply, result);
     } else if (job.info.method == "notifications/initialized") {
         start_listen_stream();
     }
+}
+
+bool Relay::reinitialize(HttpConnection& conn, const std::string& expired,
+                         const std::string& credential) {
+    std::lock_guard<std::mutex> once(reinit_mutex_);
+    std::string init_line;
+    std::string initialized_line;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (session_id_ != expired) return !stopping_;  // another request already renewed it
+        init_line = init_line_;
+        initialized_line = initialized_line_;
+        if (init_line.empty()) return false;
+        session_id_.clear();  // the replayed initialize goes without one
+    }
+    log_.info(
+        "the server no longer knows the session; starting a new one (replaying the client's "
+        "initialize)");
+    auto replay = [&](const std::string& line, Reply& reply) {
+        json message = json::parse(line, nullptr, false);
+        std::shared_ptr<Job> job;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            job = make_job(message, jsonrpc::classify(message), line);
+        }
+        job->replay = true;
+        auto result = exchange(conn, *job, credential, reply);
+        if (result.error.empty() && !reply.sse && !reply.body.empty())
+            deliver(reply.body, job.get(), reply);
+        return result.error.empty() && reply.status >= 200 && reply.status < 300;
+    };
+    Reply init;
+    if (!replay(init_line, init) || init.protocol_version.empty()) {
+        log_.error("could not start a new session with the server");
+        std::lock_guard<std::mutex> lock(mutex_);
+        session_id_ = expired;  // let the request fail with what the server said
+        return false;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        session_id_ = init.session_id;
+        negotiated_version_ = init.protocol_version;
+    }
+    if (!initialized_line.empty()) {
+        Reply ack;
+        replay(initialized_line, ack);
+    }
+    stop_cv_.notify_all();  // the event stream reconnects with the new session
+    return true;
+}
+
+void Relay::resume(HttpConnection& conn, Job& job, Reply& reply) {
+    // Each attempt continues after the last event seen; the server's `retry` sets the pace.
+    for (int attempt = 0; attempt < 5 && !reply.answered; ++attempt) {
+        auto delay = std::chrono::milliseconds(reply.sse->retry_ms().value_or(1000));
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            if (stop_cv_.wait_for(lock, delay, [&] { return stopping_; })) return;
+        }
+        HeaderList headers = session_headers();
+        headers.push_back({"Accept", "text/event-stream"});
+        headers.push_back({"Last-Event-ID", reply.sse->last_event_id()});
+        log_.debug("resuming the event stream of " + job.label() + " after event " +
+                   reply.sse->last_event_id());
+        bool streaming = false;
+        auto result = conn.send(
+            "GET", options_.server.target, headers, "",
+            [&](int status, const HeaderList& h) {
+                streaming = status == 200 &&
+                            starts_with(lower(find_header(h, "Content-Type")), "text/event-stream");
+                return streaming;
+            },
+            [&](std::string_view chunk) {
+                reply.sse->feed(chunk);
+                return !reply.answered;  // the answer is in: close this stream
+            });
+        if (!streaming || (result.cancelled && !reply.answered && stopping_)) return;
+    }
+}
+
+HeaderList Relay::session_headers() {
+    HeaderList headers = options_.static_headers;
+    std::lock_guard<std::mutex> lock(mutex_);
+    // The last token that worked: asking the token source could wait on a login.
+    if (!last_credential_.empty())
+        headers.push_back({options_.auth->header_name(), last_credential_});
+    if (!session_id_.empty()) headers.push_back({"Mcp-Session-Id", session_id_});
+    if (!negotiated_version_.empty())
+        headers.push_back({"MCP-Protocol-Version", negotiated_version_});
+    return headers;
 }
 
 void Relay::report_auth_failure(const Job& job, const Reply& reply, const Error& error) {
@@ -309,12 +436,25 @@ void Relay::report_auth_failure(const Job& job, const Reply& reply, const Error&
 }
 
 void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
+    // An event without data (an SSE priming event that carries only an id) is no message.
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
     json message = json::parse(text, nullptr, false);
     if (message.is_discarded() || !message.is_object()) {
         log_.error("the server sent a message that is not a JSON object; it was dropped");
         return;
     }
     bool rewritten = false;
+    auto id = message.find("id");
+    if (id != message.end() && !message.contains("method") &&
+        (message.contains("result") || message.contains("error"))) {
+        // A response: whichever stream it came on, its request is answered.
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto pending = pending_.find(id->dump());
+        if (pending != pending_.end()) {
+            if (pending->second) return;  // a resumed stream repeated it: deliver once
+            pending->second = true;
+        }
+    }
     if (job && job->is_request()) {
         auto id = message.find("id");
         bool response = id != message.end() && *id == job->info.id && !message.contains("method") &&
@@ -338,11 +478,22 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
             }
         }
     }
+    if (job && job->replay) return;
     if (!rewritten && text.find_first_of("\r\n") == std::string_view::npos) {
         out_.write_line(text);
     } else {
         out_.write_line(message.dump(-1, ' ', false, json::error_handler_t::replace));
     }
+}
+
+bool Relay::take_answered(const Job& job) {
+    if (!job.is_request()) return false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto pending = pending_.find(job.pending_key());
+    if (pending == pending_.end()) return job.replay;
+    bool answered = pending->second;
+    pending_.erase(pending);
+    return answered;
 }
 
 void Relay::finish_initialize(const Reply& reply) {
@@ -371,10 +522,9 @@ void Relay::report_failure(const Job& job, const Reply& reply, const HttpResult&
                " limit (--max-message-bytes), so it was dropped";
     } else if (!result.error.empty()) {
         what = result.error + " (sending " + job.label() + ")";
-        hint = result.timed_out
-                   ? " The server may be overloaded; try again, or raise --timeout."
-                   : " Check that the MCP server is running and that the URL is right.";
-        if (reply.answered) return;  // the stream broke after the answer: nothing is lost
+        hint = result.timed_out ? " The server may be overloaded; try again, or raise --timeout."
+               : result.tls     ? ""
+                            : " Check that the MCP server is running and that the URL is right.";
     } else if (reply.sse) {
         what = "the server closed the event stream before answering " + job.label();
         hint = " Try again.";
@@ -432,20 +582,14 @@ void Relay::listen_loop() {
     std::string last_event_id;
     int failures = 0;
     for (;;) {
-        HeaderList headers{{"Accept", "text/event-stream"}};
-        for (const auto& h : options_.static_headers) headers.push_back(h);
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!last_credential_.empty())
-                headers.push_back({options_.auth->header_name(), last_credential_});
-        }
+        std::string session;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) break;
-            if (!session_id_.empty()) headers.push_back({"Mcp-Session-Id", session_id_});
-            if (!negotiated_version_.empty())
-                headers.push_back({"MCP-Protocol-Version", negotiated_version_});
+            session = session_id_;
         }
+        HeaderList headers = session_headers();
+        headers.push_back({"Accept", "text/event-stream"});
         if (!last_event_id.empty()) headers.push_back({"Last-Event-ID", last_event_id});
         Reply reply;
         SseParser parser([&](const SseEvent& event) {
@@ -469,9 +613,16 @@ void Relay::listen_loop() {
                    (reply.status ? "HTTP " + std::to_string(reply.status) : result.error));
         if (!parser.last_event_id().empty()) last_event_id = parser.last_event_id();
         if (result.cancelled && !streaming) {
-            log_.debug("the server offers no GET stream (HTTP " + std::to_string(reply.status) +
-                       ")");
-            break;
+            if (reply.status != 404 || session.empty()) {
+                log_.debug("the server offers no GET stream (HTTP " + std::to_string(reply.status) +
+                           ")");
+                break;
+            }
+            // The session expired: wait until a request renews it, then listen on the new one.
+            last_event_id.clear();
+            std::unique_lock<std::mutex> lock(mutex_);
+            stop_cv_.wait(lock, [&] { return stopping_ || session_id_ != session; });
+            continue;
         }
         if (!result.error.empty() && !result.cancelled && ++failures > 5) {
             log_.error("giving up on the server's event stream: " + result.error);
@@ -487,26 +638,16 @@ void Relay::listen_loop() {
 }
 
 void Relay::end_session() {
-    std::string session;
-    std::string version;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        session = session_id_;
-        version = negotiated_version_;
+        if (session_id_.empty()) return;
     }
-    if (session.empty()) return;
     // Bounded tightly: the host is waiting for us to exit.
-    HttpOptions http{std::chrono::milliseconds(300), std::chrono::milliseconds(400)};
+    HttpOptions http = options_.http;
+    http.connect_timeout = std::chrono::milliseconds(300);
+    http.read_timeout = std::chrono::milliseconds(400);
     HttpConnection conn(options_.server, http);
-    HeaderList headers = options_.static_headers;
-    {
-        // The last token that worked: asking the token source could wait on a login.
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!last_credential_.empty())
-            headers.push_back({options_.auth->header_name(), last_credential_});
-    }
-    headers.push_back({"Mcp-Session-Id", session});
-    if (!version.empty()) headers.push_back({"MCP-Protocol-Version", version});
+    HeaderList headers = session_headers();
     int status = 0;
     auto result = conn.send(
         "DELETE", options_.server.target, headers, "",

@@ -207,4 +207,70 @@ std::string append_query(std::string_view url, const QueryParams& params) {
     return out;
 }
 
+namespace {
+
+bool no_proxy_matches(std::string_view list, const Url& target) {
+    std::string host = target.host;
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t comma = list.find(',', start);
+        std::string entry = lower(list.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        entry.erase(0, entry.find_first_not_of(" \t"));
+        entry.erase(entry.find_last_not_of(" \t") + 1);
+        if (entry == "*") return true;
+        int port = 0;
+        size_t colon = entry.rfind(':');
+        if (colon != std::string::npos && entry.find(']') == std::string::npos &&
+            all_digits(entry.substr(colon + 1))) {
+            port = std::stoi(entry.substr(colon + 1));
+            entry.resize(colon);
+        }
+        if (entry.size() > 2 && entry.front() == '[') entry = entry.substr(1, entry.size() - 2);
+        while (!entry.empty() && entry.front() == '.') entry.erase(0, 1);
+        bool host_match =
+            !entry.empty() &&
+            (host == entry || (host.size() > entry.size() &&
+                               host.compare(host.size() - entry.size(), entry.size(), entry) == 0 &&
+                               host[host.size() - entry.size() - 1] == '.'));
+        if (host_match && (port == 0 || port == target.port)) return true;
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::optional<ProxySetting> proxy_for(const Url& target,
+                                      const std::function<std::string(const char*)>& env) {
+    auto first = [&](const char* a, const char* b) {
+        std::string v = env(a);
+        return v.empty() ? env(b) : v;
+    };
+    if (no_proxy_matches(first("no_proxy", "NO_PROXY"), target)) return std::nullopt;
+    std::string value = target.scheme == "https" ? first("https_proxy", "HTTPS_PROXY")
+                                                 : first("http_proxy", "HTTP_PROXY");
+    if (value.empty()) return std::nullopt;
+    if (value.find("://") == std::string::npos) value = "http://" + value;
+    ProxySetting proxy;
+    size_t at = value.find('@');
+    size_t scheme_end = value.find("://") + 3;
+    if (at != std::string::npos && at > scheme_end) {
+        std::string userinfo = value.substr(scheme_end, at - scheme_end);
+        size_t colon = userinfo.find(':');
+        proxy.user = percent_decode(userinfo.substr(0, colon), false);
+        if (colon != std::string::npos)
+            proxy.password = percent_decode(userinfo.substr(colon + 1), false);
+        value.erase(scheme_end, at - scheme_end + 1);
+    }
+    std::string error;
+    auto url = parse_url(value, &error);
+    if (!url) return std::nullopt;
+    proxy.host = url->host;
+    proxy.port = url->port;
+    return proxy;
+}
+
 }  // namespace mcp_auth

@@ -36,7 +36,8 @@ struct Invocation {
     std::string url;    // "" for status/logout without one
     RelayArgs relay;
     AuthArgs auth;
-    std::string store;  // "keychain", "file", or "" (MCP_AUTH_STORE, else keychain)
+    std::string store;    // "keychain", "file", or "" (MCP_AUTH_STORE, else keychain)
+    std::string ca_file;  // extra trusted CA certificates
     bool verbose = false;
     bool force = false;  // login --force
     bool json = false;   // status --json

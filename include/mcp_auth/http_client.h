@@ -15,7 +15,8 @@ namespace mcp_auth {
 struct HttpOptions {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds read_timeout{
-        300'000};  // longest silence allowed while waiting for reply bytes
+        300'000};           // longest silence allowed while waiting for reply bytes
+    std::string ca_file{};  // extra trusted CA certificates (PEM), besides the system's
 };
 
 struct HttpResult {
@@ -23,6 +24,7 @@ struct HttpResult {
     std::string error;       // transport failure in plain words; empty on success
     bool timed_out = false;  // the failure was a connect or read timeout
     bool cancelled = false;  // cancel() or a callback stopped it
+    bool tls = false;        // the failure was TLS (certificate, handshake)
 };
 
 // The first value of a header, case-insensitively; "" when absent.

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,15 +59,28 @@ private:
     struct Worker;
 
     void dispatch(std::string&& line, bool releasing);
+    // A job for one client message, with its protocol headers (not the session's: those
+    // are added when it is sent). Called with mutex_ held.
+    std::shared_ptr<Job> make_job(const nlohmann::json& message, jsonrpc::MessageInfo info,
+                                  std::string line);
     void release_held();
     void submit(std::shared_ptr<Job> job);
     void worker_loop();
     void run(HttpConnection& conn, Job& job);
     HttpResult exchange(HttpConnection& conn, Job& job, const std::string& credential,
                         Reply& reply);
+    // The server forgot the session `expired` (404): start a new one by replaying the
+    // client's initialize and initialized, invisibly. False when that is impossible.
+    bool reinitialize(HttpConnection& conn, const std::string& expired,
+                      const std::string& credential);
+    // The POST's event stream ended before the answer: resume it with GET + Last-Event-ID.
+    void resume(HttpConnection& conn, Job& job, Reply& reply);
+    // Headers for a GET or DELETE on the session (static, token, session, version).
+    HeaderList session_headers();
     void report_auth_failure(const Job& job, const Reply& reply, const Error& error);
-    // Writes one server message to stdout; notes whether it answers `job`.
+    // Writes one server message to stdout (unless replaying); notes which request it answers.
     void deliver(std::string_view text, Job* job, Reply& reply);
+    bool take_answered(const Job& job);
     void finish_initialize(const Reply& reply);
     void report_failure(const Job& job, const Reply& reply, const HttpResult& result);
     std::string http_error(const Job& job, int status, const std::string& body) const;
@@ -95,7 +109,11 @@ private:
     std::vector<std::string> held_;
     std::string session_id_;
     std::string negotiated_version_;
-    std::string last_credential_;  // the auth header value of the last accepted request
+    std::string init_line_;         // the client's initialize, replayed when a session expires
+    std::string initialized_line_;  // and its notifications/initialized
+    std::mutex reinit_mutex_;       // one re-initialization at a time
+    std::map<std::string, bool> pending_;  // requests in flight (by id) → answered yet
+    std::string last_credential_;          // the auth header value of the last accepted request
     bool listen_started_ = false;
     std::thread listen_thread_;
     mcp::ToolHeaderMap tool_headers_;

@@ -1,5 +1,6 @@
 #pragma once
 // URL parsing and the transport policy for server URLs. Pure logic: no I/O.
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,21 @@ QueryParams parse_query(std::string_view query);
 std::optional<std::string> query_value(const QueryParams& params, std::string_view name);
 // Appends parameters to a URL that may already have a query.
 std::string append_query(std::string_view url, const QueryParams& params);
+
+// An HTTP proxy to reach a server through.
+struct ProxySetting {
+    std::string host;
+    int port = 0;
+    std::string user;  // from user:password@ in the proxy URL
+    std::string password;
+};
+
+// The proxy for `target` from the environment, as curl reads it: https_proxy/HTTPS_PROXY
+// for https targets, http_proxy/HTTP_PROXY for http ones, unless no_proxy/NO_PROXY
+// (comma-separated host names, domain suffixes with or without a leading dot, host:port,
+// or "*") names the target. `env` returns a variable's value or "" when unset.
+std::optional<ProxySetting> proxy_for(const Url& target,
+                                      const std::function<std::string(const char*)>& env);
 
 // Parses an absolute http(s) URL. Returns nullopt with `error` set on anything else
 // (other schemes, user-info, fragments, bad ports).
