@@ -88,10 +88,12 @@ Expected<std::vector<TokenRecord>> list_logins(SecretStore& store) {
 
 Expected<std::string> Authenticator::first_document(const std::vector<std::string>& urls) {
     std::string last_problem = "no metadata document was found";
+    bool only_not_found = true;  // every URL answered 404: there is no such document
     for (const auto& url : urls) {
         auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
         ctx_.log.debug("GET " + url + " -> " +
                        (res.status ? std::to_string(res.status) : res.error));
+        only_not_found = only_not_found && res.error.empty() && res.status == 404;
         if (!res.error.empty()) {
             last_problem = res.error;
         } else if (res.status >= 300 && res.status < 400) {
@@ -104,7 +106,7 @@ Expected<std::string> Authenticator::first_document(const std::vector<std::strin
             return std::move(res.body);
         }
     }
-    return make_error(ErrorKind::Network, last_problem);
+    return make_error(ErrorKind::Network, last_problem, only_not_found ? "not_found" : "");
 }
 
 Expected<oauth::ServerMetadata> Authenticator::fetch_server_metadata(const std::string& issuer,
@@ -137,13 +139,19 @@ Expected<Authenticator::Discovery> Authenticator::discover(const std::string& ch
         if (auto bearer = find_bearer_challenge(challenge))
             from_header = bearer->param("resource_metadata");
         auto body = first_document(oauth::resource_metadata_urls(options_.server, from_header));
-        if (!body)
-            return make_error(
-                ErrorKind::Invalid,
-                "the server " + server() + " publishes no OAuth protected resource metadata (" +
-                    body.error().message +
-                    "). If it uses an authorization server configured by hand, pass --issuer "
-                    "<authorization server URL> (with --client-id and --scope as needed).");
+        if (!body && body.error().code != "not_found")
+            return make_error(ErrorKind::Invalid,
+                              "could not read the OAuth protected resource metadata of " +
+                                  server() + ": " + body.error().message);
+        if (!body) {
+            auto legacy = legacy_server_metadata(body.error().message);
+            if (!legacy) return legacy.error();
+            d.server = std::move(*legacy);
+            d.no_metadata = body.error().message;
+            d.resource = options_.send_resource ? resource : "";
+            discovery_ = d;
+            return d;
+        }
         auto prm = oauth::parse_resource_metadata(*body, options_.server);
         if (!prm) return prm.error();
         auto meta = fetch_server_metadata(prm->authorization_servers.front(), false);
@@ -155,6 +163,37 @@ Expected<Authenticator::Discovery> Authenticator::discover(const std::string& ch
     d.resource = options_.send_resource ? resource : "";
     discovery_ = d;
     return d;
+}
+
+Expected<oauth::ServerMetadata> Authenticator::legacy_server_metadata(const std::string& why) {
+    // MCP 2025-03-26 had no protected resource metadata: the MCP server's origin was the
+    // authorization server, with default endpoints when it published no metadata either.
+    const Url& s = options_.server;
+    std::string origin = Url{s.scheme, s.host, s.port, "/"}.to_string();
+    auto no_prm = [&](const std::string& more) {
+        return make_error(
+            ErrorKind::Invalid,
+            "the server " + server() + " publishes no OAuth protected resource metadata (" + why +
+                ")" + more +
+                ". If it uses an authorization server configured by hand, pass --issuer "
+                "<authorization server URL> (with --client-id and --scope as needed).");
+    };
+    auto body = first_document(oauth::server_metadata_urls(origin));
+    if (body) {
+        auto meta = oauth::parse_server_metadata(*body, origin, false);
+        if (!meta)
+            return no_prm(", and its origin's metadata is unusable: " + meta.error().message);
+        return meta;
+    }
+    ctx_.log.debug(
+        "no authorization server metadata either; trying the 2025-03-26 default endpoints at " +
+        origin);
+    oauth::ServerMetadata meta;
+    meta.issuer = origin;
+    meta.authorization_endpoint = origin + "/authorize";
+    meta.token_endpoint = origin + "/token";
+    meta.registration_endpoint = origin + "/register";
+    return meta;
 }
 
 // --- client identity ---------------------------------------------------------------
@@ -182,19 +221,28 @@ std::string Authenticator::client_secret_for(const std::string& issuer,
 Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
                                                           const std::string& redirect_uri) {
     const std::string& issuer = d.server.issuer;
-    if (!options_.client_id.empty())
-        return Client{options_.client_id, client_secret_for(issuer, options_.client_id)};
+    const auto& methods = d.server.token_endpoint_auth_methods_supported;
+    bool has_key = !options_.client_assertion_key.empty();
+    if (!options_.client_id.empty()) {
+        std::string secret = client_secret_for(issuer, options_.client_id);
+        return Client{options_.client_id, secret, false,
+                      oauth::choose_client_auth(!secret.empty(), has_key, "", methods)};
+    }
     if (!options_.client_metadata_url.empty()) {
         if (!d.server.client_id_metadata_document_supported)
             ctx_.log.info(
                 "the authorization server does not advertise client ID metadata documents; "
                 "trying " +
                 options_.client_metadata_url + " anyway");
-        return Client{options_.client_metadata_url, ""};
+        return Client{options_.client_metadata_url, "", false,
+                      oauth::choose_client_auth(false, has_key, "", methods)};
     }
     auto stored = registration(issuer);
     if (!stored) return stored.error();
-    if (*stored) return Client{(*stored)->client_id, (*stored)->client_secret, true};
+    if (*stored)
+        return Client{(*stored)->client_id, (*stored)->client_secret, true,
+                      oauth::choose_client_auth(!(*stored)->client_secret.empty(), false,
+                                                (*stored)->auth_method, methods)};
     if (d.server.registration_endpoint.empty())
         return make_error(ErrorKind::Invalid,
                           "the authorization server " + issuer +
@@ -209,31 +257,78 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
         return make_error(ErrorKind::Network,
                           "could not reach the registration endpoint: " + res.error);
     auto registered = oauth::parse_registration_response(res.status, res.body);
+    if (!registered && !d.no_metadata.empty())
+        return make_error(
+            ErrorKind::Invalid,
+            "the server " + server() + " publishes no OAuth protected resource metadata (" +
+                d.no_metadata + "), and its origin offers no client registration (" +
+                registered.error().message +
+                "). If it uses an authorization server configured by hand, pass --issuer "
+                "<authorization server URL> (with --client-id and --scope as needed).");
     if (!registered) return registered.error();
-    ClientRecord record{issuer, registered->client_id, registered->client_secret, redirect_uri};
+    ClientRecord record{issuer, registered->client_id, registered->client_secret, redirect_uri,
+                        registered->token_endpoint_auth_method};
     if (auto ok =
             ctx_.store.put(ClientRecord::key(issuer), "mcp-auth client registration at " + issuer,
                            record.to_json().dump());
         !ok)
         return ok.error();
     ctx_.log.debug("registered client " + record.client_id + " at " + issuer);
-    return Client{record.client_id, record.client_secret, true};
+    return Client{record.client_id, record.client_secret, true,
+                  oauth::choose_client_auth(!record.client_secret.empty(), false,
+                                            record.auth_method, methods)};
 }
 
 // --- token endpoint --------------------------------------------------------------------
 
-Expected<oauth::TokenSet> Authenticator::call_token_endpoint(const std::string& endpoint,
-                                                             QueryParams form,
-                                                             const Client& client) {
-    HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                          {"Accept", "application/json"}};
-    if (!client.secret.empty()) {
-        // client_secret_basic (RFC 6749 §2.3.1): the id travels in the header only.
-        headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
+Status Authenticator::authenticate_client(const Client& client, const std::string& issuer,
+                                          HeaderList& headers, QueryParams& form) {
+    auto drop_client_id = [&] {
         form.erase(std::remove_if(form.begin(), form.end(),
                                   [](const auto& p) { return p.first == "client_id"; }),
                    form.end());
+    };
+    if (client.method == "client_secret_basic") {
+        // RFC 6749 §2.3.1: the id travels in the header only.
+        headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
+        drop_client_id();
+    } else if (client.method == "client_secret_post") {
+        drop_client_id();
+        form.emplace_back("client_id", client.id);
+        form.emplace_back("client_secret", client.secret);
+    } else if (client.method == "private_key_jwt") {
+        // RFC 7523 §2.2; the audience is the authorization server's issuer.
+        long long now = ctx_.now();
+        nlohmann::json claims = {{"iss", client.id}, {"sub", client.id}, {"aud", issuer},
+                                 {"iat", now},       {"exp", now + 60},  {"jti", make_state()}};
+        auto assertion = sign_jwt(claims, options_.client_assertion_key);
+        if (!assertion) return assertion.error();
+        drop_client_id();
+        form.emplace_back("client_id", client.id);
+        form.emplace_back("client_assertion_type",
+                          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        form.emplace_back("client_assertion", *assertion);
+    } else if (std::none_of(form.begin(), form.end(),
+                            [](const auto& p) { return p.first == "client_id"; })) {
+        form.emplace_back("client_id", client.id);  // a public client names itself
     }
+    return Ok{};
+}
+
+Authenticator::Client Authenticator::client_of(const TokenRecord& record) {
+    Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
+    client.method = !record.client_auth.empty() ? record.client_auth
+                    : client.secret.empty()     ? "none"
+                                                : "client_secret_basic";
+    return client;
+}
+
+Expected<oauth::TokenSet> Authenticator::call_token_endpoint(const std::string& endpoint,
+                                                             QueryParams form, const Client& client,
+                                                             const std::string& issuer) {
+    HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                          {"Accept", "application/json"}};
+    if (auto ok = authenticate_client(client, issuer, headers, form); !ok) return ok.error();
     auto res = http_fetch(endpoint, "POST", headers, form_encode(form), options_.http);
     if (!res.error.empty())
         return make_error(ErrorKind::Network,
@@ -259,6 +354,7 @@ TokenRecord Authenticator::record_from(const oauth::TokenSet& tokens, const Disc
     r.token_endpoint = d.server.token_endpoint;
     r.revocation_endpoint = d.server.revocation_endpoint;
     r.resource = d.resource;
+    r.client_auth = client.method;
     for (const auto& token : {tokens.id_token, tokens.access_token}) {
         if (auto claims = jwt_claims(token)) r.identity = identity_from_claims(*claims);
         if (!r.identity.empty()) break;
@@ -273,14 +369,19 @@ Expected<TokenRecord> Authenticator::machine_login(const Discovery& d, const std
     if (options_.client_id.empty())
         return make_error(ErrorKind::Invalid, "--client-credentials needs --client-id");
     Client client{options_.client_id, client_secret_for(d.server.issuer, options_.client_id)};
-    if (client.secret.empty())
+    bool has_key = !options_.client_assertion_key.empty();
+    if (client.secret.empty() && !has_key)
         return make_error(ErrorKind::Invalid,
                           "no client secret for " + client.id +
-                              ": set MCP_AUTH_CLIENT_SECRET (it is then kept in the keychain)");
+                              ": set MCP_AUTH_CLIENT_SECRET (it is then kept in the keychain), or "
+                              "pass --client-assertion-key");
+    client.method = oauth::choose_client_auth(!client.secret.empty(), has_key, "",
+                                              d.server.token_endpoint_auth_methods_supported);
     auto tokens = call_token_endpoint(d.server.token_endpoint,
-                                      oauth::client_credentials_form(scope, d.resource), client);
+                                      oauth::client_credentials_form(scope, d.resource), client,
+                                      d.server.issuer);
     if (!tokens) return tokens.error();
-    if (!options_.client_secret.empty()) {
+    if (!options_.client_secret.empty() && !has_key) {
         // Keep the secret for later runs, so it need not stay in the environment.
         auto ok = ctx_.store.put(client_secret_key(d.server.issuer, client.id),
                                  "mcp-auth client secret for " + client.id, client.secret);
@@ -334,9 +435,10 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
         if (!query) return query.error();
         auto code = oauth::check_callback(*query, request);
         if (!code) return code.error();
-        auto tokens = call_token_endpoint(
-            d.server.token_endpoint,
-            oauth::code_exchange_form(*code, request, client->id, d.resource), *client);
+        auto tokens =
+            call_token_endpoint(d.server.token_endpoint,
+                                oauth::code_exchange_form(*code, request, client->id, d.resource),
+                                *client, d.server.issuer);
         if (!tokens && is_auth_code(tokens.error(), {"invalid_client", "unauthorized_client"}) &&
             client->registered && attempt == 0) {
             // A registration the server forgot: register again and log in once more.
@@ -463,10 +565,11 @@ Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
     const TokenRecord& record = *latest ? **latest : stale;
     if (record.refresh_token.empty())
         return login_required(server(), "The login for " + server() + " has expired.");
-    Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
-    auto tokens = call_token_endpoint(
-        record.token_endpoint,
-        oauth::refresh_form(record.refresh_token, client.id, record.resource), client);
+    Client client = client_of(record);
+    auto tokens =
+        call_token_endpoint(record.token_endpoint,
+                            oauth::refresh_form(record.refresh_token, client.id, record.resource),
+                            client, record.issuer);
     if (!tokens) {
         const Error& e = tokens.error();
         if (is_auth_code(e, {"invalid_client", "unauthorized_client"})) {
@@ -585,7 +688,7 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
     std::lock_guard<std::mutex> lock(mutex_);
     bool revoked = !record.revocation_endpoint.empty();
     if (revoked) {
-        Client client{record.client_id, client_secret_for(record.issuer, record.client_id)};
+        Client client = client_of(record);
         // Revoking the refresh token ends the grant (RFC 7009 §2.1); the access token is
         // revoked only when there is no refresh token (a JWT one often cannot be).
         bool refresh = !record.refresh_token.empty();
@@ -593,11 +696,8 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
             oauth::revocation_form(refresh ? record.refresh_token : record.access_token,
                                    refresh ? "refresh_token" : "access_token");
         HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-        if (client.secret.empty()) {
-            form.emplace_back("client_id", client.id);
-        } else {
-            headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
-        }
+        if (auto ok = authenticate_client(client, record.issuer, headers, form); !ok)
+            return ok.error();
         auto res = http_fetch(record.revocation_endpoint, "POST", headers, form_encode(form),
                               options_.http);
         if (!res.error.empty() || res.status != 200) {

@@ -55,6 +55,11 @@ void add_auth_options(CLI::App& app, AuthArgs& args) {
     app.add_option("--client-metadata-url", args.client_metadata_url,
                    "Use this client ID metadata document URL as the client id");
     app.add_option(
+           "--client-assertion-key", args.client_assertion_key,
+           "Authenticate the client with a JWT signed by this PEM private key (private_key_jwt; "
+           "P-256 or RSA)")
+        ->check(CLI::ExistingFile);
+    app.add_option(
         "--issuer", args.issuer,
         "Authorization server to use when the MCP server publishes no resource metadata");
     app.add_option("--scope", args.scope,

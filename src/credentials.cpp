@@ -41,7 +41,8 @@ json TokenRecord::to_json() const {
             {"obtained_at", obtained_at},
             {"token_endpoint", token_endpoint},
             {"revocation_endpoint", revocation_endpoint},
-            {"resource", resource}};
+            {"resource", resource},
+            {"client_auth", client_auth}};
 }
 
 std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
@@ -62,6 +63,7 @@ std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
     r.token_endpoint = str(doc, "token_endpoint");
     r.revocation_endpoint = str(doc, "revocation_endpoint");
     r.resource = str(doc, "resource");
+    r.client_auth = str(doc, "client_auth");
     if (r.server.empty() || r.access_token.empty()) return std::nullopt;
     return r;
 }
@@ -83,14 +85,15 @@ json ClientRecord::to_json() const {
             {"issuer", issuer},
             {"client_id", client_id},
             {"client_secret", client_secret},
-            {"redirect_uri", redirect_uri}};
+            {"redirect_uri", redirect_uri},
+            {"auth_method", auth_method}};
 }
 
 std::optional<ClientRecord> ClientRecord::from_json(const std::string& text) {
     json doc = json::parse(text, nullptr, false);
     if (!doc.is_object()) return std::nullopt;
     ClientRecord r{str(doc, "issuer"), str(doc, "client_id"), str(doc, "client_secret"),
-                   str(doc, "redirect_uri")};
+                   str(doc, "redirect_uri"), str(doc, "auth_method")};
     if (r.client_id.empty()) return std::nullopt;
     return r;
 }

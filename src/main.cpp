@@ -86,6 +86,7 @@ AuthOptions auth_options(const Invocation& inv, const Url& server, const RelayAr
     o.client_id = inv.auth.client_id;
     o.client_secret = getenv_lookup("MCP_AUTH_CLIENT_SECRET").value_or("");
     o.client_metadata_url = inv.auth.client_metadata_url;
+    o.client_assertion_key = inv.auth.client_assertion_key;
     o.issuer = inv.auth.issuer;
     o.scope = inv.auth.scope;
     o.callback_port = inv.auth.callback_port;
@@ -123,6 +124,7 @@ std::vector<std::string> agent_command(const Invocation& inv, const std::string&
     add("--scope", scope);
     add("--client-id", inv.auth.client_id);
     add("--client-metadata-url", inv.auth.client_metadata_url);
+    add("--client-assertion-key", inv.auth.client_assertion_key);
     add("--issuer", inv.auth.issuer);
     add("--store", inv.store);
     add("--ca-file", inv.ca_file);

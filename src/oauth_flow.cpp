@@ -189,6 +189,20 @@ Expected<TokenSet> parse_token_response(int status, std::string_view body, long 
     return tokens;
 }
 
+std::string choose_client_auth(bool has_secret, bool has_key, const std::string& registered_method,
+                               const std::vector<std::string>& server_methods) {
+    if (has_key) return "private_key_jwt";
+    if (!has_secret) return "none";
+    if (registered_method == "client_secret_post" || registered_method == "client_secret_basic")
+        return registered_method;
+    auto listed = [&](const char* m) {
+        return std::find(server_methods.begin(), server_methods.end(), m) != server_methods.end();
+    };
+    if (!server_methods.empty() && !listed("client_secret_basic") && listed("client_secret_post"))
+        return "client_secret_post";
+    return "client_secret_basic";
+}
+
 json registration_request(const std::string& redirect_uri) {
     json req = {
         {"client_name", "mcp-auth"},       {"application_type", "native"},
@@ -214,6 +228,8 @@ Expected<RegisteredClient> parse_registration_response(int status, std::string_v
     client.client_id = doc["client_id"].get<std::string>();
     if (doc.contains("client_secret") && doc["client_secret"].is_string())
         client.client_secret = doc["client_secret"].get<std::string>();
+    if (doc.contains("token_endpoint_auth_method") && doc["token_endpoint_auth_method"].is_string())
+        client.token_endpoint_auth_method = doc["token_endpoint_auth_method"].get<std::string>();
     return client;
 }
 

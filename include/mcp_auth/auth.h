@@ -31,14 +31,15 @@ class CallbackListener;
 
 struct AuthOptions {
     Url server;
-    std::string client_id;            // --client-id
-    std::string client_secret;        // MCP_AUTH_CLIENT_SECRET (never from argv)
-    std::string client_metadata_url;  // --client-metadata-url
-    std::string issuer;               // --issuer: the authorization server, configured by hand
-    std::string scope;                // --scope: overrides what discovery suggests
-    int callback_port = 0;            // --callback-port (0 = chosen by the OS)
-    bool send_resource = true;        // --no-resource turns RFC 8707 off
-    bool client_credentials = false;  // --client-credentials: machine login, no browser
+    std::string client_id;             // --client-id
+    std::string client_secret;         // MCP_AUTH_CLIENT_SECRET (never from argv)
+    std::string client_metadata_url;   // --client-metadata-url
+    std::string client_assertion_key;  // --client-assertion-key: PEM key for private_key_jwt
+    std::string issuer;                // --issuer: the authorization server, configured by hand
+    std::string scope;                 // --scope: overrides what discovery suggests
+    int callback_port = 0;             // --callback-port (0 = chosen by the OS)
+    bool send_resource = true;         // --no-resource turns RFC 8707 off
+    bool client_credentials = false;   // --client-credentials: machine login, no browser
     std::chrono::milliseconds login_timeout{std::chrono::minutes(5)};
     HttpOptions http{std::chrono::seconds(10), std::chrono::seconds(30)};
 };
@@ -92,14 +93,19 @@ private:
         oauth::ServerMetadata server;
         std::vector<std::string> resource_scopes;  // PRM scopes_supported
         std::string resource;                      // sent as RFC 8707 `resource`, "" when off
+        std::string no_metadata;  // why there was no resource metadata (2025-03-26 rules used)
     };
     struct Client {
         std::string id;
         std::string secret;
         bool registered = false;  // came from dynamic registration (re-register on invalid_client)
+        std::string method = "none";  // how it authenticates at the token endpoint
     };
 
     Expected<Discovery> discover(const std::string& challenge);
+    // Without protected resource metadata: the 2025-03-26 rules (the server's origin is
+    // the authorization server). `why` says why there was no resource metadata.
+    Expected<oauth::ServerMetadata> legacy_server_metadata(const std::string& why);
     // The body of the first URL that answers 200, tried in order; else why none did.
     Expected<std::string> first_document(const std::vector<std::string>& urls);
     Expected<oauth::ServerMetadata> fetch_server_metadata(const std::string& issuer,
@@ -120,7 +126,12 @@ private:
     // The stored login, re-read, when it is fresh and not the one we had (`before`).
     std::optional<TokenRecord> fresh_login_since(const std::string& before);
     Expected<oauth::TokenSet> call_token_endpoint(const std::string& endpoint, QueryParams form,
-                                                  const Client& client);
+                                                  const Client& client, const std::string& issuer);
+    // Adds the client's credentials to a token or revocation request, by its method.
+    Status authenticate_client(const Client& client, const std::string& issuer, HeaderList& headers,
+                               QueryParams& form);
+    // The client behind a stored login, with its method (older records: guessed).
+    Client client_of(const TokenRecord& record);
     TokenRecord record_from(const oauth::TokenSet& tokens, const Discovery& d, const Client& client,
                             const std::string& grant, const std::string& requested_scope) const;
     Status save(const TokenRecord& record);

@@ -20,6 +20,7 @@ struct RelayArgs {
 struct AuthArgs {
     std::string client_id;
     std::string client_metadata_url;
+    std::string client_assertion_key;
     std::string issuer;
     std::string scope;
     int callback_port = 0;

@@ -27,7 +27,8 @@ struct TokenRecord {
     long long obtained_at = 0;
     std::string token_endpoint;
     std::string revocation_endpoint;
-    std::string resource;  // the RFC 8707 resource sent, "" with --no-resource
+    std::string resource;     // the RFC 8707 resource sent, "" with --no-resource
+    std::string client_auth;  // token endpoint authentication: none, client_secret_basic, ...
 
     static StoreKey key(const std::string& server, const std::string& issuer);
     StoreKey key() const { return key(server, issuer); }
@@ -46,6 +47,7 @@ struct ClientRecord {
     std::string client_id;
     std::string client_secret;
     std::string redirect_uri;
+    std::string auth_method;  // the registration's token_endpoint_auth_method
 
     static StoreKey key(const std::string& issuer);
     nlohmann::json to_json() const;

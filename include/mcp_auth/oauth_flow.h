@@ -70,6 +70,13 @@ struct TokenSet {
 // Parses a token endpoint reply (RFC 6749 §5.1, §5.2). `now` is epoch seconds.
 Expected<TokenSet> parse_token_response(int status, std::string_view body, long long now);
 
+// --- client authentication at the token endpoint ---
+// "none", "client_secret_basic", "client_secret_post" or "private_key_jwt": a key beats a
+// secret; a secret uses the method the registration named, else one the server lists
+// (Basic preferred, as RFC 6749 §2.3.1 requires servers to support it).
+std::string choose_client_auth(bool has_secret, bool has_key, const std::string& registered_method,
+                               const std::vector<std::string>& server_methods);
+
 // --- dynamic client registration (RFC 7591) ---
 // No `scope`: many servers take a registered scope as the most the client may ever ask
 // for, which would make a later step-up fail with invalid_scope.
@@ -77,6 +84,7 @@ nlohmann::json registration_request(const std::string& redirect_uri);
 struct RegisteredClient {
     std::string client_id;
     std::string client_secret;
+    std::string token_endpoint_auth_method;
 };
 Expected<RegisteredClient> parse_registration_response(int status, std::string_view body);
 

@@ -42,10 +42,11 @@ TEST_CASE("TokenRecord::fresh and refresh_margin") {
 }
 
 TEST_CASE("ClientRecord round-trips; keys are per issuer") {
-    ClientRecord c{"https://idp", "id", "", "http://127.0.0.1:1234/callback"};
+    ClientRecord c{"https://idp", "id", "", "http://127.0.0.1:1234/callback", "none"};
     auto back = ClientRecord::from_json(c.to_json().dump());
     REQUIRE(back);
     CHECK(back->client_id == "id");
+    CHECK(back->auth_method == "none");
     CHECK(ClientRecord::key("https://a") != ClientRecord::key("https://b"));
 }
 

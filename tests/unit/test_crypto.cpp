@@ -1,5 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cstdio>
+
 #include "mcp_auth/base64.h"
 #include "mcp_auth/crypto.h"
 
@@ -23,4 +29,29 @@ TEST_CASE("make_pkce_verifier and make_state are fresh and well-formed") {
 
 TEST_CASE("sha256 of the empty string") {
     CHECK(base64_encode(sha256("")) == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+}
+
+TEST_CASE("sign_jwt: ES256 signatures are raw R||S and verify") {
+    // A throwaway P-256 key made for this test.
+    std::string path = "/tmp/mcp-auth-test-es256.pem";
+    {
+        EVP_PKEY* key = EVP_EC_gen("P-256");
+        REQUIRE(key);
+        FILE* f = std::fopen(path.c_str(), "w");
+        REQUIRE(f);
+        PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+        std::fclose(f);
+        EVP_PKEY_free(key);
+    }
+    auto jwt = sign_jwt({{"iss", "c"}, {"aud", "https://idp"}}, path);
+    REQUIRE(jwt);
+    auto parts = std::count(jwt->begin(), jwt->end(), '.');
+    CHECK(parts == 2);
+    auto signature = base64_decode(jwt->substr(jwt->rfind('.') + 1));
+    REQUIRE(signature);
+    CHECK(signature->size() == 64);
+    auto header = base64_decode(jwt->substr(0, jwt->find('.')));
+    CHECK(header->find("ES256") != std::string::npos);
+    std::remove(path.c_str());
+    CHECK_FALSE(sign_jwt({}, "/nonexistent/key.pem"));
 }

@@ -156,3 +156,14 @@ TEST_CASE("callback_page escapes what it echoes") {
     CHECK(page.find("close this tab") != std::string::npos);
     CHECK(callback_page(true, "ok").find("Login complete") != std::string::npos);
 }
+
+TEST_CASE("choose_client_auth") {
+    CHECK(choose_client_auth(false, false, "", {}) == "none");
+    CHECK(choose_client_auth(true, false, "", {}) == "client_secret_basic");
+    CHECK(choose_client_auth(true, false, "", {"client_secret_post"}) == "client_secret_post");
+    CHECK(choose_client_auth(true, false, "", {"client_secret_post", "client_secret_basic"}) ==
+          "client_secret_basic");
+    CHECK(choose_client_auth(true, false, "client_secret_post", {}) == "client_secret_post");
+    CHECK(choose_client_auth(true, true, "", {}) == "private_key_jwt");
+    CHECK(choose_client_auth(false, true, "", {}) == "private_key_jwt");
+}
