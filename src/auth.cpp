@@ -27,6 +27,8 @@ Error login_required(const std::string& server, const std::string& why) {
                       why + " Run `mcp-auth login " + server + "` in a terminal, then try again.");
 }
 
+constexpr const char* kJwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 std::string basic_auth(const std::string& id, const std::string& secret) {
     // RFC 6749 §2.3.1: both parts form-encoded before base64.
     return "Basic " + base64_encode(percent_encode(id) + ":" + percent_encode(secret));
@@ -465,8 +467,9 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
         scope_override.empty()
             ? oauth::initial_scope(options_.scope, challenge_scope, d->resource_scopes, d->server)
             : scope_override;
-    if (options_.client_credentials) {
-        auto record = machine_login(*d, scope);
+    if (options_.client_credentials || enterprise()) {
+        auto record =
+            options_.client_credentials ? machine_login(*d, scope) : enterprise_login(*d, scope);
         if (!record) return record.error();
         if (auto ok = save(*record); !ok) return ok.error();
         return record;
@@ -538,13 +541,76 @@ Expected<TokenRecord> Authenticator::login(const std::string& challenge, bool al
     return login_locked(challenge, "", allow_browser);
 }
 
+bool Authenticator::enterprise() const {
+    return !options_.idp_token_endpoint.empty() || !options_.idp_issuer.empty();
+}
+
+Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
+                                                      const std::string& scope) {
+    // Enterprise-managed authorization (ID-JAG): the IdP's ID token is exchanged at the IdP
+    // for an identity assertion grant (RFC 8693), which the MCP server's authorization
+    // server takes as a JWT bearer grant (RFC 7523). No browser, no redirect to the AS.
+    if (options_.idp_id_token.empty())
+        return login_required(server(),
+                              "Enterprise login needs the identity provider's ID token in "
+                              "MCP_AUTH_IDP_ID_TOKEN.");
+    if (options_.client_id.empty())
+        return make_error(ErrorKind::Invalid, "enterprise login needs --client-id (the client at " +
+                                                  d.server.issuer + ")");
+    std::string idp_endpoint = options_.idp_token_endpoint;
+    if (idp_endpoint.empty()) {
+        auto idp = fetch_server_metadata(options_.idp_issuer, true);
+        if (!idp) return idp.error();
+        idp_endpoint = idp->token_endpoint;
+    }
+    if (auto ok = oauth::check_endpoint(idp_endpoint, "identity provider's token endpoint"); !ok)
+        return ok.error();
+    QueryParams exchange = {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                            {"requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"},
+                            {"subject_token", options_.idp_id_token},
+                            {"subject_token_type", "urn:ietf:params:oauth:token-type:id_token"},
+                            {"audience", d.server.issuer},
+                            {"resource", d.resource.empty() ? server() : d.resource}};
+    if (!scope.empty()) exchange.emplace_back("scope", scope);
+    if (!options_.idp_client_id.empty()) exchange.emplace_back("client_id", options_.idp_client_id);
+    auto res = http_fetch(
+        idp_endpoint, "POST",
+        {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}},
+        form_encode(exchange), options_.http);
+    if (!res.error.empty())
+        return make_error(ErrorKind::Network,
+                          "could not reach the identity provider: " + res.error);
+    auto doc = nlohmann::json::parse(res.body, nullptr, false);
+    if (res.status != 200 || !doc.is_object() || !doc.contains("access_token") ||
+        !doc["access_token"].is_string()) {
+        auto refused =
+            oauth::parse_token_response(res.status == 200 ? 400 : res.status, res.body, ctx_.now());
+        return make_error(ErrorKind::Auth, "the identity provider refused the token exchange: " +
+                                               (refused ? std::string("no assertion returned")
+                                                        : refused.error().message));
+    }
+    Client client{options_.client_id, client_secret_for(d.server.issuer, options_.client_id)};
+    client.method =
+        oauth::choose_client_auth(!client.secret.empty(), !options_.client_assertion_key.empty(),
+                                  "", d.server.token_endpoint_auth_methods_supported);
+    QueryParams grant = {{"grant_type", kJwtBearer},
+                         {"assertion", doc["access_token"].get<std::string>()},
+                         {"client_id", client.id}};
+    if (!scope.empty()) grant.emplace_back("scope", scope);
+    auto tokens = call_token_endpoint(d.server.token_endpoint, grant, client, d.server.issuer);
+    if (!tokens) return tokens.error();
+    return record_from(*tokens, d, client, kJwtBearer, scope);
+}
+
 // --- refresh -----------------------------------------------------------------------------
 
 Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
-    if (stale.grant == "client_credentials") {
+    if (stale.grant == "client_credentials" || stale.grant == kJwtBearer) {
+        // Nothing to refresh with: these grants are simply asked again.
         auto d = discover("");
         if (!d) return d.error();
-        auto fresh = machine_login(*d, stale.scope);
+        auto fresh = stale.grant == kJwtBearer ? enterprise_login(*d, stale.scope)
+                                               : machine_login(*d, stale.scope);
         if (!fresh) return fresh.error();
         if (auto ok = save(*fresh); !ok) return ok.error();
         return fresh;

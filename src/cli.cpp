@@ -55,6 +55,13 @@ void add_auth_options(CLI::App& app, AuthArgs& args) {
     app.add_option("--client-metadata-url", args.client_metadata_url,
                    "Use this client ID metadata document URL as the client id");
     app.add_option(
+        "--idp-issuer", args.idp_issuer,
+        "Enterprise-managed authorization: exchange the identity provider's ID token "
+        "(MCP_AUTH_IDP_ID_TOKEN) at this IdP for an identity assertion (ID-JAG); no browser");
+    app.add_option("--idp-token-endpoint", args.idp_token_endpoint,
+                   "The IdP's token endpoint, instead of discovering it from --idp-issuer");
+    app.add_option("--idp-client-id", args.idp_client_id, "mcp-auth's client id at the IdP");
+    app.add_option(
            "--client-assertion-key", args.client_assertion_key,
            "Authenticate the client with a JWT signed by this PEM private key (private_key_jwt; "
            "P-256 or RSA)")

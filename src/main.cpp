@@ -87,6 +87,10 @@ AuthOptions auth_options(const Invocation& inv, const Url& server, const RelayAr
     o.client_secret = getenv_lookup("MCP_AUTH_CLIENT_SECRET").value_or("");
     o.client_metadata_url = inv.auth.client_metadata_url;
     o.client_assertion_key = inv.auth.client_assertion_key;
+    o.idp_issuer = inv.auth.idp_issuer;
+    o.idp_token_endpoint = inv.auth.idp_token_endpoint;
+    o.idp_client_id = inv.auth.idp_client_id;
+    o.idp_id_token = getenv_lookup("MCP_AUTH_IDP_ID_TOKEN").value_or("");
     o.issuer = inv.auth.issuer;
     o.scope = inv.auth.scope;
     o.callback_port = inv.auth.callback_port;

@@ -36,6 +36,10 @@ struct AuthOptions {
     std::string client_metadata_url;   // --client-metadata-url
     std::string client_assertion_key;  // --client-assertion-key: PEM key for private_key_jwt
     std::string issuer;                // --issuer: the authorization server, configured by hand
+    std::string idp_issuer;            // --idp-issuer: enterprise IdP (ID-JAG), discovered
+    std::string idp_token_endpoint;    // --idp-token-endpoint: or its token endpoint directly
+    std::string idp_client_id;         // --idp-client-id: mcp-auth's client at the IdP
+    std::string idp_id_token;          // MCP_AUTH_IDP_ID_TOKEN (never from argv)
     std::string scope;                 // --scope: overrides what discovery suggests
     int callback_port = 0;             // --callback-port (0 = chosen by the OS)
     bool send_resource = true;         // --no-resource turns RFC 8707 off
@@ -120,6 +124,8 @@ private:
     Expected<TokenRecord> browser_login(const Discovery& d, const std::string& scope,
                                         bool allow_browser);
     Expected<TokenRecord> machine_login(const Discovery& d, const std::string& scope);
+    bool enterprise() const;
+    Expected<TokenRecord> enterprise_login(const Discovery& d, const std::string& scope);
     Expected<TokenRecord> refresh_locked(const TokenRecord& stale);
     Expected<TokenRecord> login_via_agent(const std::string& challenge, const std::string& scope,
                                           bool allow_browser);

@@ -22,6 +22,9 @@ struct AuthArgs {
     std::string client_metadata_url;
     std::string client_assertion_key;
     std::string issuer;
+    std::string idp_issuer;
+    std::string idp_token_endpoint;
+    std::string idp_client_id;
     std::string scope;
     int callback_port = 0;
     bool no_resource = false;

@@ -81,20 +81,16 @@ export function mcpAuthInvocation(scenario, context, url, privateDir) {
 
   if (scenario === 'auth/client-credentials-jwt') {
     // private_key_jwt client authentication (RFC 7523 §2.2) with a
-    // pre-registered key. mcp-auth has no such option yet: these flag names
-    // are a proposal (see README.md).
+    // pre-registered key; mcp-auth picks ES256 or RS256 from the key's type.
     const keyFile = join(privateDir, 'client-assertion-key.pem');
     files[keyFile] = ctx.private_key_pem ?? '';
     args.push('--client-credentials', '--client-id', ctx.client_id,
-      '--client-assertion-key', keyFile,
-      '--client-assertion-alg', ctx.signing_algorithm ?? 'ES256');
+      '--client-assertion-key', keyFile);
   } else if (scenario === 'auth/cross-app-access-complete-flow') {
-    // SEP-990 (Enterprise-Managed Authorization): exchange the IdP's ID token
-    // for an ID-JAG at the IdP (RFC 8693), then the ID-JAG for an access token
-    // at the MCP server's AS (RFC 7523 jwt-bearer grant, client_secret_basic).
-    // mcp-auth has no such options yet: these names are a proposal.
+    // Enterprise-managed authorization (SEP-990): the IdP's ID token (from the
+    // environment, never argv) is exchanged at the IdP for an ID-JAG (RFC 8693),
+    // then the ID-JAG for an access token at the MCP server's AS (RFC 7523).
     args.push('--client-id', ctx.client_id,
-      '--idp-issuer', ctx.idp_issuer,
       '--idp-token-endpoint', ctx.idp_token_endpoint,
       '--idp-client-id', ctx.idp_client_id);
     if (ctx.client_secret) env.MCP_AUTH_CLIENT_SECRET = ctx.client_secret;
