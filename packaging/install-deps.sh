@@ -24,9 +24,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-node_dir="$here/tests/integration"
-stamp="$node_dir/node_modules/.package-lock.json"
-if [ ! -f "$stamp" ] || [ "$node_dir/package-lock.json" -nt "$stamp" ]; then
-  echo "install-deps: npm ci in tests/integration" >&2
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The Node test beds, pinned by their lockfiles (the conformance suite brings Node 22).
+for node_dir in "$here/tests/integration" "$here/tests/conformance"; do
+  stamp="$node_dir/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$node_dir/package-lock.json" -nt "$stamp" ]; then
+    echo "install-deps: npm ci in ${node_dir#$here/}" >&2
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
