@@ -25,6 +25,13 @@ bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }
 
+// A 2026-07-28 HeaderMismatch error (-32020): the headers do not match the body.
+bool is_header_mismatch(const std::string& body) {
+    auto doc = nlohmann::json::parse(body, nullptr, false);
+    return doc.is_object() && doc.contains("error") && doc["error"].is_object() &&
+           doc["error"].value("code", 0) == -32020;
+}
+
 // A 403 that a token with more scope would fix (RFC 6750 §3.1).
 bool needs_scope(const std::string& www_authenticate) {
     auto bearer = find_bearer_challenge(www_authenticate);
@@ -264,6 +271,7 @@ void Relay::run(HttpConnection& conn, Job& job) {
     HttpResult result;
     std::optional<Error> auth_error;
     std::string credential = options_.auth ? options_.auth->current() : "";
+    bool relisted = false;
     // A refused token is renewed (refresh, login, or step-up) and the request retried;
     // three tries cover 401 → login → 403 → step-up → success.
     for (int attempt = 0;; ++attempt) {
@@ -274,6 +282,13 @@ void Relay::run(HttpConnection& conn, Job& job) {
             // The server forgot the session (restarted, expired): a new one, then retry.
             if (!reinitialize(conn, reply.sent_session, credential)) break;
             continue;
+        }
+        if (reply.status == 400 && job.modern && job.info.method == "tools/call" && !relisted &&
+            is_header_mismatch(reply.body)) {
+            // The tool's x-mcp-header annotations changed: list the tools again, retry once.
+            relisted = true;
+            if (relearn_tools(conn, job, credential)) continue;
+            break;
         }
         bool refused =
             reply.status == 401 || (reply.status == 403 && needs_scope(reply.www_authenticate));
@@ -382,6 +397,29 @@ bool Relay::reinitialize(HttpConnection& conn, const std::string& expired,
         replay(initialized_line, ack);
     }
     stop_cv_.notify_all();  // the event stream reconnects with the new session
+    return true;
+}
+
+bool Relay::relearn_tools(HttpConnection& conn, Job& job, const std::string& credential) {
+    json call = json::parse(job.body, nullptr, false);
+    if (!call.is_object()) return false;
+    json list = {{"jsonrpc", "2.0"}, {"id", "mcp-auth-tools-list"}, {"method", "tools/list"}};
+    if (call.contains("params") && call["params"].is_object() && call["params"].contains("_meta"))
+        list["params"] = {{"_meta", call["params"]["_meta"]}};
+    std::shared_ptr<Job> lister;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        lister = make_job(list, jsonrpc::classify(list), list.dump());
+    }
+    lister->replay = true;  // learned from, never shown to the client
+    Reply listed;
+    auto result = exchange(conn, *lister, credential, listed);
+    if (result.error.empty() && !listed.sse && !listed.body.empty())
+        deliver(listed.body, lister.get(), listed);
+    if (!listed.answered) return false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    job.headers = make_job(call, job.info, job.body)->headers;  // with the tool's new headers
+    log_.debug("listed the tools again after a header mismatch; retrying " + job.label());
     return true;
 }
 

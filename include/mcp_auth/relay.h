@@ -73,6 +73,9 @@ private:
     // client's initialize and initialized, invisibly. False when that is impossible.
     bool reinitialize(HttpConnection& conn, const std::string& expired,
                       const std::string& credential);
+    // A 2026-07-28 HeaderMismatch: list the tools again (learning their x-mcp-header
+    // annotations) and rebuild `job`'s headers. False when the list failed.
+    bool relearn_tools(HttpConnection& conn, Job& job, const std::string& credential);
     // The POST's event stream ended before the answer: resume it with GET + Last-Event-ID.
     void resume(HttpConnection& conn, Job& job, Reply& reply);
     // Headers for a GET or DELETE on the session (static, token, session, version).
