@@ -54,54 +54,38 @@
 //   the exact token text without the server ever writing a token to a file.
 
 import http from 'node:http';
-import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { loadAuthServerDeps } from '../integration/server-deps.mjs';
+import { appendJsonLine, listen, makeLog, parseCommandLine, stopOnSignals } from './common.mjs';
 
 // ---------------------------------------------------------------------------
 // Command line
 
-const USAGE = 'usage: node tests/servers/auth-server.mjs --config standard|cognito [--port N] [--access-token-ttl SECONDS] [--resource URL] [--event-log FILE] [--print-tokens] [--quiet]';
-
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`auth-server: ${msg}\n`);
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(code);
-}
-
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      config: { type: 'string', default: 'standard' },
-      port: { type: 'string', default: '0' },
-      'access-token-ttl': { type: 'string', default: '300' },
-      resource: { type: 'string' },
-      'event-log': { type: 'string' },
-      'print-tokens': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
+const { opts, port, fail } = parseCommandLine({
+  name: 'auth-server',
+  usage: 'usage: node tests/servers/auth-server.mjs --config standard|cognito [--port N] [--access-token-ttl SECONDS] [--resource URL] [--event-log FILE] [--print-tokens] [--quiet]',
+  options: {
+    config: { type: 'string', default: 'standard' },
+    'access-token-ttl': { type: 'string', default: '300' },
+    resource: { type: 'string' },
+    'event-log': { type: 'string' },
+    'print-tokens': { type: 'boolean', default: false },
+  },
+  check: (o, fail) => {
+    if (!['standard', 'cognito'].includes(o.config)) fail(`unknown --config ${o.config}`);
+  },
+});
 const config = opts.config;
-if (!['standard', 'cognito'].includes(config)) usage(`unknown --config ${config}`);
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
 const accessTokenTtl = Number(opts['access-token-ttl']);
-if (!Number.isInteger(accessTokenTtl) || accessTokenTtl < 1) usage(`bad --access-token-ttl ${opts['access-token-ttl']}`);
-if (opts.resource !== undefined && !URL.canParse(opts.resource)) usage(`bad --resource ${opts.resource}`);
+if (!Number.isInteger(accessTokenTtl) || accessTokenTtl < 1) fail(`bad --access-token-ttl ${opts['access-token-ttl']}`);
+if (opts.resource !== undefined && !URL.canParse(opts.resource)) fail(`bad --resource ${opts.resource}`);
 
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[auth-server ${config}] ${msg}\n`); };
+const log = makeLog(`auth-server ${config}`, opts.quiet);
 
 function event(name, fields) {
   const line = { event: name, ...fields, time: new Date().toISOString() };
   log(`event ${JSON.stringify(line)}`);
-  if (opts['event-log']) appendFileSync(opts['event-log'], JSON.stringify(line) + '\n');
+  appendJsonLine(opts['event-log'], line);
 }
 
 // ---------------------------------------------------------------------------
@@ -494,24 +478,11 @@ const httpServer = http.createServer((req, res) => {
   providerCallback(req, res);
 });
 
-httpServer.listen(port, '127.0.0.1', () => {
-  const actual = httpServer.address().port;
-  const issuer = `http://127.0.0.1:${actual}`;
-  provider = buildProvider(issuer);
+listen(httpServer, port, (actual) => {
+  provider = buildProvider(`http://127.0.0.1:${actual}`);
   installHooks(provider);
   providerCallback = provider.callback();
-  process.stdout.write(`LISTENING ${actual}\n`);
-  log(`issuer ${issuer}; access tokens live ${accessTokenTtl} s; default resource ${DEFAULT_RESOURCE ?? '(none)'}`);
+}).then((actual) => {
+  log(`issuer http://127.0.0.1:${actual}; access tokens live ${accessTokenTtl} s; default resource ${DEFAULT_RESOURCE ?? '(none)'}`);
 });
-
-let stopping = false;
-function shutdown(signal) {
-  if (stopping) return;
-  stopping = true;
-  log(`${signal}: shutting down`);
-  httpServer.close(() => process.exit(0));
-  httpServer.closeAllConnections();
-  setTimeout(() => process.exit(0), 1000).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+stopOnSignals(httpServer, { log });

@@ -20,42 +20,23 @@
 
 import http from 'node:http';
 import net from 'node:net';
-import { appendFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { appendJsonLine, listen, makeLog, parseCommandLine, stopOnSignals, trackSockets } from './common.mjs';
 
-const USAGE = 'usage: node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE] [--quiet]';
+const { opts, port } = parseCommandLine({
+  name: 'connect-proxy',
+  usage: 'usage: node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE] [--quiet]',
+  options: {
+    'request-log': { type: 'string' },
+  },
+});
 
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`connect-proxy: ${msg}\n`);
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(code);
-}
-
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      'request-log': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
-
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[connect-proxy] ${msg}\n`); };
+const log = makeLog('connect-proxy', opts.quiet);
 const record = (entry) => {
-  if (opts['request-log']) appendFileSync(opts['request-log'], JSON.stringify({ time: Date.now(), ...entry }) + '\n');
+  appendJsonLine(opts['request-log'], { time: Date.now(), ...entry });
   log(`${entry.kind} ${entry.method ?? ''} ${entry.target} -> ${entry.status}`);
 };
 
 const isLoopback = (host) => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-const sockets = new Set();
 
 const server = http.createServer((req, res) => {
   let target;
@@ -86,6 +67,8 @@ const server = http.createServer((req, res) => {
   res.on('close', () => upstream.destroy());
   req.pipe(upstream);
 });
+// The server's own connections and, below, each CONNECT tunnel's upstream socket: all cut at shutdown.
+const sockets = trackSockets(server);
 
 server.on('connect', (req, client, head) => {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? '');
@@ -116,18 +99,6 @@ server.on('connect', (req, client, head) => {
   client.on('error', () => upstream.destroy());
   client.on('close', () => upstream.destroy());
 });
-server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
 
-server.listen(port, '127.0.0.1', () => {
-  const actual = server.address().port;
-  process.stdout.write(`LISTENING ${actual}\n`);
-  log(`proxy on http://127.0.0.1:${actual}`);
-});
-
-function shutdown() {
-  server.close(() => process.exit(0));
-  for (const s of sockets) s.destroy();
-  setTimeout(() => process.exit(0), 500).unref();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+listen(server, port).then((actual) => log(`proxy on http://127.0.0.1:${actual}`));
+stopOnSignals(server, { sockets, graceMs: 500 });

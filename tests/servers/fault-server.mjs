@@ -22,38 +22,27 @@
 // same shape as mcp-server.mjs's (authorization values redacted).
 
 import http from 'node:http';
-import { appendFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import {
+  appendJsonLine, listen, makeLog, parseCommandLine, redactHeaders, stopOnSignals, trackSockets,
+} from './common.mjs';
 
 const BEHAVIOURS = ['status500', 'status502', 'status503', 'jsonrpc-error', 'hang', 'reset-sse', 'sse-tricky'];
 
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`fault-server: ${msg}\n`);
-  process.stderr.write(`usage: node tests/servers/fault-server.mjs --behaviour ${BEHAVIOURS.join('|')} [--port N] [--request-log FILE] [--quiet]\n`);
-  process.exit(code);
-}
-
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      behaviour: { type: 'string' },
-      behavior: { type: 'string' },
-      port: { type: 'string', default: '0' },
-      'request-log': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
+const { opts, port } = parseCommandLine({
+  name: 'fault-server',
+  usage: `usage: node tests/servers/fault-server.mjs --behaviour ${BEHAVIOURS.join('|')} [--port N] [--request-log FILE] [--quiet]`,
+  options: {
+    behaviour: { type: 'string' },
+    behavior: { type: 'string' },
+    'request-log': { type: 'string' },
+  },
+  check: (o, fail) => {
+    const b = o.behaviour ?? o.behavior;
+    if (!BEHAVIOURS.includes(b)) fail(`unknown or missing --behaviour ${b ?? ''}`);
+  },
+});
 const behaviour = opts.behaviour ?? opts.behavior;
-if (!BEHAVIOURS.includes(behaviour)) usage(`unknown or missing --behaviour ${behaviour ?? ''}`);
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[fault-server ${behaviour}] ${msg}\n`); };
+const log = makeLog(`fault-server ${behaviour}`, opts.quiet);
 
 function record(req, body, status) {
   let jsonrpcMethod;
@@ -63,16 +52,10 @@ function record(req, body, status) {
     jsonrpcMethod = msg?.method;
     jsonrpcId = msg?.id;
   } catch { /* not JSON: logged without the JSON-RPC fields */ }
-  const headers = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    headers[k.toLowerCase()] = ['authorization', 'proxy-authorization'].includes(k.toLowerCase()) ? '<redacted>' : v;
-  }
-  const entry = { time: Date.now(), method: req.method, path: new URL(req.url ?? '/', 'http://x').pathname, headers, jsonrpcMethod, jsonrpcId, status };
-  if (opts['request-log']) appendFileSync(opts['request-log'], JSON.stringify(entry) + '\n');
+  const entry = { time: Date.now(), method: req.method, path: new URL(req.url ?? '/', 'http://x').pathname, headers: redactHeaders(req.headers), jsonrpcMethod, jsonrpcId, status };
+  appendJsonLine(opts['request-log'], entry);
   log(`${req.method} ${entry.path} ${jsonrpcMethod ?? ''} -> ${status ?? 'never answered'}`);
 }
-
-const sockets = new Set();
 
 /** Writes the `sse-tricky` reply: each element of `parts` is one write, 50 ms apart. */
 function trickySse(res, id) {
@@ -156,20 +139,9 @@ const server = http.createServer((req, res) => {
     }
   });
 });
-server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+const sockets = trackSockets(server);
 server.requestTimeout = 0;
 server.headersTimeout = 0;
 
-server.listen(port, '127.0.0.1', () => {
-  const actual = server.address().port;
-  process.stdout.write(`LISTENING ${actual}\n`);
-  log(`listening on http://127.0.0.1:${actual}/mcp`);
-});
-
-function shutdown() {
-  server.close(() => process.exit(0));
-  for (const s of sockets) s.destroy();
-  setTimeout(() => process.exit(0), 500).unref();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+listen(server, port).then((actual) => log(`listening on http://127.0.0.1:${actual}/mcp`));
+stopOnSignals(server, { sockets, graceMs: 500 });

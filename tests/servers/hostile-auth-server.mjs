@@ -69,9 +69,11 @@
 
 import http from 'node:http';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { answerMcp, describeJsonRpc, onResponseHead, readBody } from './mini-mcp.mjs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { answerMcp, describeJsonRpc, readBody } from './mini-mcp.mjs';
+import {
+  appendJsonLine, listen, makeLog, onResponseHead, parseCommandLine, stopOnSignals, trackSockets,
+} from './common.mjs';
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -82,56 +84,41 @@ const MISBEHAVIOURS = [
   'auth-endpoint-javascript', 'auth-endpoint-file', 'auth-endpoint-data',
   'callback-iss-mismatch', 'callback-error-iss-mismatch',
 ];
-const USAGE = 'usage: node tests/servers/hostile-auth-server.mjs [--role both|as|rs] [--port N] [--issuer URL] [--key-file FILE] [--access-token-ttl S] [--misbehave CASES] [--redirect-to URL] [--other-resource URL] [--token-delay-ms N] [--event-log FILE] [--request-log FILE] [--print-tokens] [--quiet]';
-
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`hostile-auth-server: ${msg}\n`);
-  process.stderr.write(`${USAGE}\nmisbehaviours: ${MISBEHAVIOURS.join(', ')}\n`);
-  process.exit(code);
-}
-
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      role: { type: 'string', default: 'both' },
-      port: { type: 'string', default: '0' },
-      issuer: { type: 'string' },
-      'key-file': { type: 'string' },
-      'access-token-ttl': { type: 'string', default: '300' },
-      misbehave: { type: 'string', default: '' },
-      'redirect-to': { type: 'string' },
-      'other-resource': { type: 'string', default: 'http://127.0.0.1:9/mcp' },
-      'token-delay-ms': { type: 'string', default: '0' },
-      'event-log': { type: 'string' },
-      'request-log': { type: 'string' },
-      'print-tokens': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
+const { opts, port, fail } = parseCommandLine({
+  name: 'hostile-auth-server',
+  usage: 'usage: node tests/servers/hostile-auth-server.mjs [--role both|as|rs] [--port N] [--issuer URL] [--key-file FILE] [--access-token-ttl S] [--misbehave CASES] [--redirect-to URL] [--other-resource URL] [--token-delay-ms N] [--event-log FILE] [--request-log FILE] [--print-tokens] [--quiet]\n'
+    + `misbehaviours: ${MISBEHAVIOURS.join(', ')}`,
+  options: {
+    role: { type: 'string', default: 'both' },
+    issuer: { type: 'string' },
+    'key-file': { type: 'string' },
+    'access-token-ttl': { type: 'string', default: '300' },
+    misbehave: { type: 'string', default: '' },
+    'redirect-to': { type: 'string' },
+    'other-resource': { type: 'string', default: 'http://127.0.0.1:9/mcp' },
+    'token-delay-ms': { type: 'string', default: '0' },
+    'event-log': { type: 'string' },
+    'request-log': { type: 'string' },
+    'print-tokens': { type: 'boolean', default: false },
+  },
+  check: (o, fail) => {
+    if (!['both', 'as', 'rs'].includes(o.role)) fail(`unknown --role ${o.role}`);
+    if (o.role === 'rs' && !(o.issuer && URL.canParse(o.issuer))) fail('--role rs needs --issuer URL');
+  },
+});
 const role = opts.role;
-if (!['both', 'as', 'rs'].includes(role)) usage(`unknown --role ${role}`);
-if (role === 'rs' && !(opts.issuer && URL.canParse(opts.issuer))) usage('--role rs needs --issuer URL');
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
 const ttl = Number(opts['access-token-ttl']);
-if (!Number.isInteger(ttl) || ttl < 1) usage(`bad --access-token-ttl ${opts['access-token-ttl']}`);
+if (!Number.isInteger(ttl) || ttl < 1) fail(`bad --access-token-ttl ${opts['access-token-ttl']}`);
 const tokenDelayMs = Number(opts['token-delay-ms']);
 const misbehave = new Set(opts.misbehave.split(',').map((s) => s.trim()).filter(Boolean));
-for (const m of misbehave) if (!MISBEHAVIOURS.includes(m)) usage(`unknown misbehaviour ${m}`);
-if ((misbehave.has('prm-redirect') || misbehave.has('as-redirect')) && !opts['redirect-to']) usage('prm-redirect and as-redirect need --redirect-to URL');
+for (const m of misbehave) if (!MISBEHAVIOURS.includes(m)) fail(`unknown misbehaviour ${m}`);
+if ((misbehave.has('prm-redirect') || misbehave.has('as-redirect')) && !opts['redirect-to']) fail('prm-redirect and as-redirect need --redirect-to URL');
 
 const serveAs = role !== 'rs';
 const serveRs = role !== 'as';
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[hostile-auth ${role}] ${msg}\n`); };
-const appendJson = (file, obj) => { if (file) appendFileSync(file, JSON.stringify(obj) + '\n'); };
+const log = makeLog(`hostile-auth ${role}`, opts.quiet);
 const event = (name, fields = {}) => {
-  appendJson(opts['event-log'], { event: name, ...fields, time: new Date().toISOString() });
+  appendJsonLine(opts['event-log'], { event: name, ...fields, time: new Date().toISOString() });
   log(`event ${name} ${JSON.stringify(fields)}`);
 };
 
@@ -445,13 +432,12 @@ async function route(req, res, url, record) {
   return sendJson(res, 404, { error: 'not_found', path });
 }
 
-const sockets = new Set();
 const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const record = { time: Date.now(), method: req.method, path: url.pathname, bearer: null, auth: undefined, status: null };
   onResponseHead(res, (status) => {
     record.status = status;
-    appendJson(opts['request-log'], record);
+    appendJsonLine(opts['request-log'], record);
     log(`${req.method} ${url.pathname} ${record.jsonrpcMethod ?? ''} -> ${status}${record.auth && record.auth !== 'valid' ? ` (${record.auth})` : ''}`);
   });
   route(req, res, url, record).catch((err) => {
@@ -460,23 +446,15 @@ const server = http.createServer((req, res) => {
     else res.destroy();
   });
 });
-server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+const sockets = trackSockets(server);
 server.keepAliveTimeout = 60_000;
 
-server.listen(port, '127.0.0.1', () => {
-  const actual = server.address().port;
+listen(server, port, (actual) => {
   origin = `http://127.0.0.1:${actual}`;
   issuer = role === 'rs' ? opts.issuer : origin;
   mcpUrl = `${origin}/mcp`;
   prmUrl = `${origin}/.well-known/oauth-protected-resource/mcp`;
-  process.stdout.write(`LISTENING ${actual}\n`);
+}).then(() => {
   log(`${serveAs ? `AS ${issuer}` : ''}${serveAs && serveRs ? '; ' : ''}${serveRs ? `MCP ${mcpUrl} (AS ${issuer})` : ''}; misbehaving: ${[...misbehave].join(', ') || 'no'}`);
 });
-
-function shutdown() {
-  server.close(() => process.exit(0));
-  for (const s of sockets) s.destroy();
-  setTimeout(() => process.exit(0), 500).unref();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+stopOnSignals(server, { sockets, graceMs: 500 });

@@ -19,40 +19,25 @@
 // stdout when ready; everything else goes to stderr.
 
 import https from 'node:https';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { answerMcp, describeJsonRpc, onResponseHead, readBody } from './mini-mcp.mjs';
+import { readFileSync } from 'node:fs';
+import { answerMcp, describeJsonRpc, readBody } from './mini-mcp.mjs';
+import { appendJsonLine, listen, makeLog, onResponseHead, parseCommandLine, stopOnSignals } from './common.mjs';
 
-const USAGE = 'usage: node tests/servers/https-mcp-server.mjs --cert FILE --key FILE [--port N] [--request-log FILE] [--quiet]';
+const { opts, port } = parseCommandLine({
+  name: 'https-mcp-server',
+  usage: 'usage: node tests/servers/https-mcp-server.mjs --cert FILE --key FILE [--port N] [--request-log FILE] [--quiet]',
+  options: {
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    'request-log': { type: 'string' },
+  },
+  check: (o, fail) => {
+    if (!o.cert || !o.key) fail('--cert and --key are required');
+  },
+});
 
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`https-mcp-server: ${msg}\n`);
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(code);
-}
-
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      port: { type: 'string', default: '0' },
-      'request-log': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
-if (!opts.cert || !opts.key) usage('--cert and --key are required');
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
-
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[https-mcp-server] ${msg}\n`); };
-const appendLog = (entry) => { if (opts['request-log']) appendFileSync(opts['request-log'], JSON.stringify(entry) + '\n'); };
+const log = makeLog('https-mcp-server', opts.quiet);
+const appendLog = (entry) => appendJsonLine(opts['request-log'], entry);
 
 const tools = { echo: async (args) => String(args.text ?? '') };
 
@@ -82,16 +67,5 @@ server.on('tlsClientError', (err) => {
 });
 server.keepAliveTimeout = 60_000;
 
-server.listen(port, '127.0.0.1', () => {
-  const actual = server.address().port;
-  process.stdout.write(`LISTENING ${actual}\n`);
-  log(`https://127.0.0.1:${actual}/mcp`);
-});
-
-function shutdown() {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 500).unref();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+listen(server, port).then((actual) => log(`https://127.0.0.1:${actual}/mcp`));
+stopOnSignals(server, { graceMs: 500 });

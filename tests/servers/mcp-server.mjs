@@ -32,12 +32,14 @@
 // with lower-case header names and authorization values replaced by "<redacted>".
 
 import http from 'node:http';
-import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadLegacySdk, loadModernSdk } from '../integration/server-deps.mjs';
 import { payloadText } from '../integration/lib.mjs';
+import {
+  appendJsonLine, listen, makeLog, onResponseHead, parseCommandLine, redactHeaders, rpcError, sendJson,
+  sessionIdOf, stopOnSignals,
+} from './common.mjs';
 
 const MAX_BODY_BYTES = 80 * 1024 * 1024; // above mcp-auth's 64 MiB default
 const SERVER_INFO = { name: 'mcp-auth-test-server', version: '1.0.0' };
@@ -45,50 +47,30 @@ const SERVER_INFO = { name: 'mcp-auth-test-server', version: '1.0.0' };
 // ---------------------------------------------------------------------------
 // Command line
 
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`mcp-server: ${msg}\n`);
-  process.stderr.write('usage: node tests/servers/mcp-server.mjs [--port N] [--mode json|sse|auto] [--era legacy|modern] [--request-log FILE] [--quiet]\n');
-  process.exit(code);
-}
+const modeOf = (o) => o.mode ?? (o.era === 'legacy' ? 'sse' : 'auto');
 
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      mode: { type: 'string' },
-      era: { type: 'string', default: 'legacy' },
-      'request-log': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
+const { opts, port } = parseCommandLine({
+  name: 'mcp-server',
+  usage: 'usage: node tests/servers/mcp-server.mjs [--port N] [--mode json|sse|auto] [--era legacy|modern] [--request-log FILE] [--quiet]',
+  options: {
+    mode: { type: 'string' },
+    era: { type: 'string', default: 'legacy' },
+    'request-log': { type: 'string' },
+  },
+  check: (o, fail) => {
+    if (!['legacy', 'modern'].includes(o.era)) fail(`unknown --era ${o.era}`);
+    const allowedModes = o.era === 'legacy' ? ['json', 'sse'] : ['json', 'sse', 'auto'];
+    if (!allowedModes.includes(modeOf(o))) fail(`--mode ${modeOf(o)} is not valid for the ${o.era} era`);
+  },
+});
 const era = opts.era;
-if (!['legacy', 'modern'].includes(era)) usage(`unknown --era ${era}`);
-const mode = opts.mode ?? (era === 'legacy' ? 'sse' : 'auto');
-const allowedModes = era === 'legacy' ? ['json', 'sse'] : ['json', 'sse', 'auto'];
-if (!allowedModes.includes(mode)) usage(`--mode ${mode} is not valid for the ${era} era`);
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
+const mode = modeOf(opts);
 const requestLog = opts['request-log'];
 
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[mcp-server ${era}/${mode}] ${msg}\n`); };
+const log = makeLog(`mcp-server ${era}/${mode}`, opts.quiet);
 
 // ---------------------------------------------------------------------------
 // HTTP plumbing shared by both eras: body reading and the request log
-
-function redactHeaders(headers) {
-  const out = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    out[lower] = lower === 'authorization' || lower === 'proxy-authorization' ? '<redacted>' : value;
-  }
-  return out;
-}
 
 /** Reads the whole body (bounded). Resolves a Buffer, or null if it was too large. */
 function readBody(req) {
@@ -105,14 +87,6 @@ function readBody(req) {
     req.on('error', reject);
   });
 }
-
-function sendJson(res, status, body, extraHeaders = {}) {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'Content-Type': 'application/json', ...extraHeaders });
-  res.end(JSON.stringify(body));
-}
-
-const rpcError = (code, message, id = null) => ({ jsonrpc: '2.0', id, error: { code, message } });
 
 /**
  * Wraps one request: records it in the request log when the response head is
@@ -135,39 +109,16 @@ function instrument(req, res) {
     responseSessionId: undefined,
   };
   const headListeners = [];
-  let written = false;
-  const write = () => {
-    if (written) return;
-    written = true;
-    if (requestLog) appendFileSync(requestLog, JSON.stringify(record) + '\n');
-    log(`${record.method} ${record.path}${record.jsonrpcMethod ? ` ${record.jsonrpcMethod}` : ''}${record.jsonrpcKind === 'response' ? ' (response)' : ''} -> ${record.status ?? 'no response'}`);
-  };
-  const origWriteHead = res.writeHead;
-  res.writeHead = function writeHead(status, ...rest) {
-    record.status = status;
-    record.responseSessionId = sessionIdOf(res, rest);
-    write();
-    for (const fn of headListeners) fn(status);
-    return origWriteHead.call(this, status, ...rest);
-  };
-  res.on('close', write);
-  return { record, onHead: (fn) => headListeners.push(fn) };
-}
-
-/** The Mcp-Session-Id a response is about to carry (set on `res` or passed to writeHead). */
-function sessionIdOf(res, writeHeadArgs) {
-  const fromRes = res.getHeader('mcp-session-id');
-  if (fromRes !== undefined) return String(fromRes);
-  const headers = writeHeadArgs.find((a) => a && typeof a === 'object');
-  if (Array.isArray(headers)) {
-    // Flat [name, value, name, value, ...] form.
-    for (let i = 0; i + 1 < headers.length; i += 2) {
-      if (String(headers[i]).toLowerCase() === 'mcp-session-id') return String(headers[i + 1]);
+  onResponseHead(res, (status, writeHeadArgs) => {
+    if (status !== null) {
+      record.status = status;
+      record.responseSessionId = sessionIdOf(res, writeHeadArgs);
     }
-  } else if (headers) {
-    for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'mcp-session-id') return String(v);
-  }
-  return undefined;
+    appendJsonLine(requestLog, record);
+    log(`${record.method} ${record.path}${record.jsonrpcMethod ? ` ${record.jsonrpcMethod}` : ''}${record.jsonrpcKind === 'response' ? ' (response)' : ''} -> ${record.status ?? 'no response'}`);
+    if (status !== null) for (const fn of headListeners) fn(status);
+  });
+  return { record, onHead: (fn) => headListeners.push(fn) };
 }
 
 /** Describes a parsed JSON-RPC body for the log. */
@@ -514,9 +465,7 @@ httpServer.keepAliveTimeout = 60_000;
 httpServer.headersTimeout = 65_000;
 httpServer.requestTimeout = 0; // long SSE streams and slow calls are the point
 
-httpServer.listen(port, '127.0.0.1', () => {
-  const actual = httpServer.address().port;
-  process.stdout.write(`LISTENING ${actual}\n`);
+listen(httpServer, port).then((actual) => {
   const versions = era === 'legacy' ? '2025-11-25, 2025-06-18 (SDK v1)' : `${(modernEra.versions ?? []).join(', ')} (SDK v2)`;
   if (!opts.quiet) {
     process.stderr.write(`MCP test server (${era} era, ${mode} responses; protocol ${versions})\n`);
@@ -524,16 +473,4 @@ httpServer.listen(port, '127.0.0.1', () => {
     process.stderr.write(`  tools: echo, slow, progress, elicit, big, size${era === 'modern' ? ', region_query, headers_probe, bad_header' : ''}\n`);
   }
 });
-
-let stopping = false;
-function shutdown(signal) {
-  if (stopping) return;
-  stopping = true;
-  log(`${signal}: shutting down`);
-  httpServer.close(() => process.exit(0));
-  httpServer.closeAllConnections();
-  Promise.resolve(modernEra.close?.()).catch(() => {});
-  setTimeout(() => process.exit(0), 1000).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+stopOnSignals(httpServer, { log, cleanup: () => { Promise.resolve(modernEra.close?.()).catch(() => {}); } });

@@ -10,6 +10,8 @@
 // tools/call runs one; notifications and responses get 202; anything else is
 // -32601. GET and DELETE get 405 (no server stream, no session to end).
 
+import { readText } from './common.mjs';
+
 export const SUPPORTED_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
 
 const json = (res, status, body) => {
@@ -86,36 +88,5 @@ export function describeJsonRpc(raw) {
   }
 }
 
-/**
- * Calls `write(status)` once, when the response head goes out (before the
- * client can have the reply, so a test that got the reply finds the log line),
- * or with null when the connection closes without one.
- */
-export function onResponseHead(res, write) {
-  let done = false;
-  const once = (status) => {
-    if (done) return;
-    done = true;
-    write(status);
-  };
-  const original = res.writeHead;
-  res.writeHead = function writeHead(status, ...rest) {
-    once(status);
-    return original.call(this, status, ...rest);
-  };
-  res.on('close', () => once(res.headersSent ? res.statusCode : null));
-}
-
 /** Reads a request body as UTF-8 (bounded: larger bodies are cut, the handler then sees broken JSON). */
-export function readBody(req, limit = 8 * 1024 * 1024) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size <= limit) chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+export const readBody = (req, limit = 8 * 1024 * 1024) => readText(req, limit);

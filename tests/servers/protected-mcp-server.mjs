@@ -45,52 +45,37 @@
 //   "none", "valid", or "invalid: <reason>". Header values are never logged.
 
 import http from 'node:http';
-import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { loadProtectedServerDeps } from '../integration/server-deps.mjs';
+import {
+  appendJsonLine, listen, makeLog, onResponseEnd, parseCommandLine, readText, rpcError, sendJson, stopOnSignals,
+} from './common.mjs';
 
 // ---------------------------------------------------------------------------
 // Command line
 
-const USAGE = 'usage: node tests/servers/protected-mcp-server.mjs --issuer URL [--jwks-url URL] [--port N] [--config standard|cognito] [--token-header NAME] [--challenge-scope SCOPES] [--audit-log FILE] [--request-log FILE] [--quiet]';
-
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`protected-mcp-server: ${msg}\n`);
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(code);
-}
-
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      issuer: { type: 'string' },
-      'jwks-url': { type: 'string' },
-      port: { type: 'string', default: '0' },
-      config: { type: 'string', default: 'standard' },
-      'token-header': { type: 'string', default: 'Authorization' },
-      'challenge-scope': { type: 'string' },
-      'audit-log': { type: 'string' },
-      'request-log': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
-if (!opts.issuer || !URL.canParse(opts.issuer)) usage('--issuer URL is required');
+const { opts, port } = parseCommandLine({
+  name: 'protected-mcp-server',
+  usage: 'usage: node tests/servers/protected-mcp-server.mjs --issuer URL [--jwks-url URL] [--port N] [--config standard|cognito] [--token-header NAME] [--challenge-scope SCOPES] [--audit-log FILE] [--request-log FILE] [--quiet]',
+  options: {
+    issuer: { type: 'string' },
+    'jwks-url': { type: 'string' },
+    config: { type: 'string', default: 'standard' },
+    'token-header': { type: 'string', default: 'Authorization' },
+    'challenge-scope': { type: 'string' },
+    'audit-log': { type: 'string' },
+    'request-log': { type: 'string' },
+  },
+  check: (o, fail) => {
+    if (!o.issuer || !URL.canParse(o.issuer)) fail('--issuer URL is required');
+    if (!['standard', 'cognito'].includes(o.config)) fail(`unknown --config ${o.config}`);
+  },
+});
 const config = opts.config;
-if (!['standard', 'cognito'].includes(config)) usage(`unknown --config ${config}`);
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
 const issuer = opts.issuer;
 const tokenHeader = opts['token-header'].toLowerCase();
 
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[protected-mcp ${config}] ${msg}\n`); };
-const appendJsonLine = (file, obj) => { if (file) appendFileSync(file, JSON.stringify(obj) + '\n'); };
+const log = makeLog(`protected-mcp ${config}`, opts.quiet);
 
 const TOOL_SCOPES = config === 'cognito'
   ? { search: 'tavily-mcp/search', extract: 'tavily-mcp/extract' }
@@ -190,23 +175,6 @@ async function newSession(req, res, body) {
 // ---------------------------------------------------------------------------
 // HTTP
 
-function sendJson(res, status, body, headers = {}) {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-const rpcError = (code, message) => ({ jsonrpc: '2.0', id: null, error: { code, message } });
-
 async function handleMcp(req, res, record) {
   const auth = await authenticate(req);
   record.auth = auth.claims ? 'valid' : auth.error ? `invalid: ${auth.error}` : 'none';
@@ -214,7 +182,7 @@ async function handleMcp(req, res, record) {
   let body;
   if (req.method === 'POST') {
     try {
-      body = JSON.parse(await readBody(req));
+      body = JSON.parse(await readText(req));
     } catch {
       return sendJson(res, 400, rpcError(-32700, 'Parse error'));
     }
@@ -285,16 +253,11 @@ const httpServer = http.createServer((req, res) => {
     auth: undefined,
     status: null,
   };
-  let logged = false;
-  const writeRecord = () => {
-    if (logged) return;
-    logged = true;
-    record.status = res.headersSent ? res.statusCode : null;
+  onResponseEnd(res, (status) => {
+    record.status = status;
     appendJsonLine(opts['request-log'], record);
     log(`${req.method} ${path}${record.jsonrpcMethod ? ` ${record.jsonrpcMethod}` : ''} -> ${record.status ?? 'no response'}${record.auth && record.auth !== 'valid' ? ` (${record.auth})` : ''}`);
-  };
-  res.on('finish', writeRecord);
-  res.on('close', writeRecord);
+  });
 
   if (path === '/.well-known/oauth-protected-resource/mcp' || path === '/.well-known/oauth-protected-resource') {
     if (config === 'cognito') return sendJson(res, 404, { error: 'not_found' });
@@ -323,8 +286,7 @@ async function discoverJwksUrl() {
   throw new Error(`no jwks_uri in the metadata of ${issuer}`);
 }
 
-httpServer.listen(port, '127.0.0.1', async () => {
-  const actual = httpServer.address().port;
+listen(httpServer, port, async (actual) => {
   mcpUrl = `http://127.0.0.1:${actual}/mcp`;
   prmUrl = `http://127.0.0.1:${actual}/.well-known/oauth-protected-resource/mcp`;
   try {
@@ -335,17 +297,5 @@ httpServer.listen(port, '127.0.0.1', async () => {
     process.stderr.write(`protected-mcp-server: ${err.message}\n`);
     process.exit(1);
   }
-  process.stdout.write(`LISTENING ${actual}\n`);
 });
-
-let stopping = false;
-function shutdown(signal) {
-  if (stopping) return;
-  stopping = true;
-  log(`${signal}: shutting down`);
-  httpServer.close(() => process.exit(0));
-  httpServer.closeAllConnections();
-  setTimeout(() => process.exit(0), 1000).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+stopOnSignals(httpServer, { log });

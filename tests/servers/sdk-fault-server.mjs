@@ -37,43 +37,28 @@
 // stdout when ready; everything else goes to stderr.
 
 import http from 'node:http';
-import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadLegacySdk } from '../integration/server-deps.mjs';
+import {
+  appendJsonLine, listen, makeLog, onResponseHead, parseCommandLine, readText, redactHeaders, rpcError, sendJson,
+  sessionIdOf, stopOnSignals,
+} from './common.mjs';
 
-const USAGE = 'usage: node tests/servers/sdk-fault-server.mjs [--port N] [--event-store] [--retry-ms N] [--request-log FILE] [--quiet]';
-
-function usage(msg, code = 2) {
-  if (msg) process.stderr.write(`sdk-fault-server: ${msg}\n`);
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(code);
-}
-
-let opts;
-try {
-  ({ values: opts } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      'event-store': { type: 'boolean', default: false },
-      'retry-ms': { type: 'string' },
-      'request-log': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (err) {
-  usage(err.message);
-}
-if (opts.help) usage(undefined, 0);
-const port = Number(opts.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`bad --port ${opts.port}`);
+const { opts, port, fail } = parseCommandLine({
+  name: 'sdk-fault-server',
+  usage: 'usage: node tests/servers/sdk-fault-server.mjs [--port N] [--event-store] [--retry-ms N] [--request-log FILE] [--quiet]',
+  options: {
+    'event-store': { type: 'boolean', default: false },
+    'retry-ms': { type: 'string' },
+    'request-log': { type: 'string' },
+  },
+});
 const retryMs = opts['retry-ms'] === undefined ? undefined : Number(opts['retry-ms']);
-if (retryMs !== undefined && (!Number.isInteger(retryMs) || retryMs < 0)) usage(`bad --retry-ms ${opts['retry-ms']}`);
+if (retryMs !== undefined && (!Number.isInteger(retryMs) || retryMs < 0)) fail(`bad --retry-ms ${opts['retry-ms']}`);
 
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`[sdk-fault-server] ${msg}\n`); };
-const appendLog = (entry) => { if (opts['request-log']) appendFileSync(opts['request-log'], JSON.stringify(entry) + '\n'); };
+const log = makeLog('sdk-fault-server', opts.quiet);
+const appendLog = (entry) => appendJsonLine(opts['request-log'], entry);
 
 const sdk = await loadLegacySdk();
 const { z } = sdk;
@@ -190,47 +175,18 @@ async function forgetSessions() {
 // ---------------------------------------------------------------------------
 // HTTP
 
-function sendJson(res, status, body) {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-const rpcError = (code, message) => ({ jsonrpc: '2.0', id: null, error: { code, message } });
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** Logs the request when its response head goes out (or the connection closes first). */
 function instrument(req, res) {
-  const headers = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    headers[k] = ['authorization', 'proxy-authorization'].includes(k) ? '<redacted>' : v;
-  }
+  const headers = redactHeaders(req.headers);
   const record = { time: Date.now(), method: req.method, path: new URL(req.url ?? '/', 'http://x').pathname, headers, jsonrpcMethod: undefined, jsonrpcId: undefined, status: null, responseSessionId: undefined };
-  let written = false;
-  const write = () => {
-    if (written) return;
-    written = true;
+  onResponseHead(res, (status, writeHeadArgs) => {
+    if (status !== null) {
+      record.status = status;
+      record.responseSessionId = sessionIdOf(res, writeHeadArgs);
+    }
     appendLog(record);
     log(`${record.method} ${record.path} ${record.jsonrpcMethod ?? ''}${headers['last-event-id'] ? ` Last-Event-ID ${headers['last-event-id']}` : ''} -> ${record.status ?? 'no response'}`);
-  };
-  const origWriteHead = res.writeHead;
-  res.writeHead = function writeHead(status, ...rest) {
-    record.status = status;
-    const fromArgs = rest.find((a) => a && typeof a === 'object' && !Array.isArray(a));
-    const sid = res.getHeader('mcp-session-id') ?? Object.entries(fromArgs ?? {}).find(([k]) => k.toLowerCase() === 'mcp-session-id')?.[1];
-    if (sid !== undefined) record.responseSessionId = String(sid);
-    write();
-    return origWriteHead.call(this, status, ...rest);
-  };
-  res.on('close', write);
+  });
   return record;
 }
 
@@ -247,7 +203,7 @@ async function handle(req, res, record) {
   if (req.method === 'POST') {
     let body;
     try {
-      body = JSON.parse(await readBody(req));
+      body = JSON.parse(await readText(req));
     } catch {
       return sendJson(res, 400, rpcError(-32700, 'Parse error'));
     }
@@ -284,20 +240,7 @@ const httpServer = http.createServer((req, res) => {
 httpServer.keepAliveTimeout = 60_000;
 httpServer.requestTimeout = 0;
 
-httpServer.listen(port, '127.0.0.1', () => {
-  const actual = httpServer.address().port;
-  process.stdout.write(`LISTENING ${actual}\n`);
+listen(httpServer, port).then((actual) => {
   log(`http://127.0.0.1:${actual}/mcp; event store ${opts['event-store'] ? 'on' : 'off'}; retry ${retryMs ?? '(none)'} ms`);
 });
-
-let stopping = false;
-function shutdown(signal) {
-  if (stopping) return;
-  stopping = true;
-  log(`${signal}: shutting down`);
-  httpServer.close(() => process.exit(0));
-  httpServer.closeAllConnections();
-  setTimeout(() => process.exit(0), 1000).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+stopOnSignals(httpServer, { log });
