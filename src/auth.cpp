@@ -785,10 +785,8 @@ std::string BearerTokenSource::current() {
     auto token = auth_.valid_token();
     if (token) return "Bearer " + token->access_token;
     // Not fatal yet: the server may not need a token. A 401 brings the error to the client.
-    if (token.error().kind != ErrorKind::LoginRequired && !warned_) {
+    if (token.error().kind != ErrorKind::LoginRequired && !warned_.exchange(true))
         log_.debug(token.error().message);
-        warned_ = true;
-    }
     return {};
 }
 

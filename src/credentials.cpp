@@ -15,9 +15,15 @@ std::string str(const json& doc, const char* key) {
     return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A time in epoch seconds, clamped to [0, year 9999]: a damaged or hostile record must not
+// overflow the arithmetic on it.
 long long num(const json& doc, const char* key) {
+    constexpr double kMax = 253402300799.0;
     auto it = doc.find(key);
-    return it != doc.end() && it->is_number() ? it->get<long long>() : 0;
+    if (it == doc.end() || !it->is_number()) return 0;
+    double value = it->get<double>();
+    if (!(value > 0)) return 0;  // also NaN
+    return static_cast<long long>(std::min(value, kMax));
 }
 
 }  // namespace

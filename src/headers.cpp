@@ -53,6 +53,11 @@ bool is_token(std::string_view name) {
     });
 }
 
+bool is_safe_header_value(std::string_view value) {
+    return std::none_of(value.begin(), value.end(),
+                        [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() &&
            std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
@@ -81,9 +86,7 @@ std::optional<Header> parse_header(std::string_view spec, const EnvLookup& env,
         if (error) *error = "header " + std::string(name) + ": " + expand_error;
         return std::nullopt;
     }
-    bool clean = std::none_of(value->begin(), value->end(),
-                              [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
-    if (!clean) {
+    if (!is_safe_header_value(*value)) {
         // The value may hold a secret: name the header, never echo the value.
         if (error)
             *error = "header " + std::string(name) + ": the value contains control characters";

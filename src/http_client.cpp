@@ -98,6 +98,14 @@ HttpResult HttpConnection::send(const std::string& method, const std::string& ta
         result.error = "the request was cancelled";
         return result;
     }
+    for (const auto& h : headers) {
+        if (!is_token(h.name) || !is_safe_header_value(h.value)) {
+            // Last line of defence: cpp-httplib writes header values as they are.
+            result.error =
+                "refusing to send the header \"" + h.name + "\": it contains control characters";
+            return result;
+        }
+    }
     httplib::Request req;
     req.method = method;
     req.path = target;

@@ -1,6 +1,8 @@
 #include "mcp_auth/jsonrpc.h"
 
 #include <cctype>
+#include <utility>
+#include <vector>
 
 namespace mcp_auth::jsonrpc {
 
@@ -130,10 +132,28 @@ bool is_one_line_object(std::string_view text) {
 }
 
 std::optional<std::string> to_one_line(std::string_view text) {
-    if (is_one_line_object(text)) return std::string(text);
-    json value = json::parse(text, nullptr, false);
-    if (value.is_discarded() || !value.is_object()) return std::nullopt;
-    return value.dump();
+    size_t i = skip_space(text, 0);
+    if (i >= text.size() || text[i] != '{' || !json::accept(text)) return std::nullopt;
+    return one_line(text);
+}
+
+std::string one_line(std::string_view valid_json) {
+    std::string out(valid_json);
+    for (auto& c : out)
+        if (c == '\n' || c == '\r') c = ' ';
+    return out;
+}
+
+bool nested_deeper_than(const json& value, size_t limit) {
+    std::vector<std::pair<const json*, size_t>> stack{{&value, 0}};
+    while (!stack.empty()) {
+        auto [node, depth] = stack.back();
+        stack.pop_back();
+        if (!node->is_structured()) continue;
+        if (depth >= limit) return true;
+        for (const auto& child : *node) stack.emplace_back(&child, depth + 1);
+    }
+    return false;
 }
 
 }  // namespace mcp_auth::jsonrpc

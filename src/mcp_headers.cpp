@@ -39,11 +39,18 @@ struct SchemaWalk {
     std::string problem;
 };
 
+// Deeper schemas are refused rather than walked: a hostile server must not exhaust the stack.
+constexpr size_t kMaxSchemaDepth = 64;
+
 void walk(const json& node, std::vector<std::string>& path, bool reachable, bool is_schema,
-          SchemaWalk& out) {
+          SchemaWalk& out, size_t depth = 0) {
     if (!out.problem.empty()) return;
+    if (depth > kMaxSchemaDepth) {
+        out.problem = "the inputSchema is nested too deeply";
+        return;
+    }
     if (node.is_array()) {
-        for (const auto& item : node) walk(item, path, false, true, out);
+        for (const auto& item : node) walk(item, path, false, true, out, depth + 1);
         return;
     }
     if (!node.is_object()) return;
@@ -80,11 +87,11 @@ void walk(const json& node, std::vector<std::string>& path, bool reachable, bool
         if (is_schema && key == "properties" && child.is_object()) {
             for (const auto& [name, schema] : child.items()) {
                 path.push_back(name);
-                walk(schema, path, reachable, true, out);
+                walk(schema, path, reachable, true, out, depth + 2);
                 path.pop_back();
             }
         } else if (child.is_structured()) {
-            walk(child, path, false, true, out);
+            walk(child, path, false, true, out, depth + 1);
         }
     }
 }
@@ -113,7 +120,7 @@ std::vector<ToolHeaderMap::Rejected> ToolHeaderMap::learn(json& list_result) {
     std::vector<Rejected> rejected;
     auto tools = list_result.find("tools");
     if (tools == list_result.end() || !tools->is_array()) return rejected;
-    json kept = json::array();
+    std::vector<bool> keep;
     for (auto& tool : *tools) {
         std::string name = tool.is_object() && tool.contains("name") && tool["name"].is_string()
                                ? tool["name"].get<std::string>()
@@ -123,6 +130,7 @@ std::vector<ToolHeaderMap::Rejected> ToolHeaderMap::learn(json& list_result) {
             std::vector<std::string> path;
             walk(tool["inputSchema"], path, true, true, result);
         }
+        keep.push_back(result.problem.empty());
         if (!result.problem.empty()) {
             rejected.push_back({name, result.problem});
             tools_.erase(name);
@@ -133,9 +141,13 @@ std::vector<ToolHeaderMap::Rejected> ToolHeaderMap::learn(json& list_result) {
         } else {
             tools_[name] = std::move(result.params);
         }
-        kept.push_back(std::move(tool));
     }
-    if (!rejected.empty()) *tools = std::move(kept);
+    if (!rejected.empty()) {
+        json kept = json::array();
+        for (size_t i = 0; i < keep.size(); ++i)
+            if (keep[i]) kept.push_back(std::move((*tools)[i]));
+        *tools = std::move(kept);
+    }
     return rejected;
 }
 
@@ -156,9 +168,11 @@ HeaderList request_metadata(const json& message, std::string_view method,
     HeaderList out;
     std::string version = declared_version(message);
     if (version.empty()) version = std::string(negotiated_version);
-    if (!version.empty()) out.push_back({"MCP-Protocol-Version", version});
+    // Values from the body go into headers only when they cannot inject one (CR, LF).
+    if (!version.empty() && is_safe_header_value(version))
+        out.push_back({"MCP-Protocol-Version", version});
     if (method.empty()) return out;  // a response to a server request
-    out.push_back({"Mcp-Method", std::string(method)});
+    if (is_safe_header_value(method)) out.push_back({"Mcp-Method", std::string(method)});
     auto params = message.find("params");
     if (params == message.end() || !params->is_object()) return out;
     if (method == "tools/call" || method == "prompts/get" || method == "resources/read") {

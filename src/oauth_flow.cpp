@@ -184,8 +184,11 @@ Expected<TokenSet> parse_token_response(int status, std::string_view body, long 
         return make_error(ErrorKind::Invalid, "the token endpoint issued a \"" + tokens.token_type +
                                                   "\" token; only Bearer tokens are supported");
     auto expires = doc.find("expires_in");
-    if (expires != doc.end() && expires->is_number() && expires->get<double>() > 0)
-        tokens.expires_at = now + static_cast<long long>(expires->get<double>());
+    if (expires != doc.end() && expires->is_number() && expires->get<double>() > 0) {
+        // Capped at ten years: a hostile or broken value must not overflow the clock.
+        double seconds = std::min(expires->get<double>(), 10.0 * 365 * 24 * 3600);
+        tokens.expires_at = now + static_cast<long long>(seconds);
+    }
     return tokens;
 }
 

@@ -503,7 +503,8 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
             if (result != message.end() && result->is_object()) {
                 if (job->info.method == "initialize") {
                     auto version = result->find("protocolVersion");
-                    if (version != result->end() && version->is_string())
+                    if (version != result->end() && version->is_string() &&
+                        is_safe_header_value(version->get<std::string>()))
                         reply.protocol_version = version->get<std::string>();
                 } else if (job->info.method == "tools/list" && job->modern) {
                     std::lock_guard<std::mutex> lock(mutex_);
@@ -517,10 +518,15 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
         }
     }
     if (job && job->replay) return;
-    if (!rewritten && text.find_first_of("\r\n") == std::string_view::npos) {
-        out_.write_line(text);
-    } else {
+    if (rewritten && !jsonrpc::nested_deeper_than(message, 256)) {
         out_.write_line(message.dump(-1, ' ', false, json::error_handler_t::replace));
+    } else {
+        // Valid JSON has raw line breaks only between tokens: blanking them keeps the
+        // message as it was, on one line, without re-serializing (or recursing into) it.
+        if (text.find_first_of("\r\n") == std::string_view::npos)
+            out_.write_line(text);  // the common case: as the server sent it, no copy
+        else
+            out_.write_line(jsonrpc::one_line(text));
     }
 }
 

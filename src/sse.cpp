@@ -6,13 +6,23 @@
 namespace mcp_auth {
 
 void SseParser::feed(std::string_view chunk) {
-    if (at_start_ && !chunk.empty()) {
-        // The UTF-8 BOM may arrive split over chunks; only a whole one at the start counts.
+    if (at_start_) {
+        // A leading UTF-8 BOM is dropped, even when it arrives split over chunks: the
+        // first bytes wait until they can no longer be the start of one.
         static constexpr std::string_view kBom = "\xEF\xBB\xBF";
-        if (line_.empty() && chunk.size() >= kBom.size() && chunk.substr(0, 3) == kBom)
-            chunk.remove_prefix(3);
+        head_.append(chunk.substr(0, kBom.size()));
+        chunk.remove_prefix(std::min(chunk.size(), kBom.size()));
+        if (head_.size() < kBom.size() && kBom.substr(0, head_.size()) == head_ && chunk.empty())
+            return;
         at_start_ = false;
+        std::string head = std::move(head_);
+        if (head.compare(0, kBom.size(), kBom) == 0) head.erase(0, kBom.size());
+        feed_lines(head);
     }
+    feed_lines(chunk);
+}
+
+void SseParser::feed_lines(std::string_view chunk) {
     size_t start = 0;
     for (size_t i = 0; i < chunk.size(); ++i) {
         char c = chunk[i];

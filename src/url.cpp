@@ -81,6 +81,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
     } else {
         size_t colon = authority.rfind(':');
         url.host = std::string(authority.substr(0, colon));
+        if (url.host.find(':') != std::string::npos)
+            return fail("invalid host \"" + url.host + "\" (an IPv6 address goes in brackets)");
         if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
     }
     if (url.host.empty() || url.host == "[]") return fail("the URL has no host");

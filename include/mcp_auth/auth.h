@@ -172,7 +172,7 @@ private:
     std::string header_;
     bool allow_browser_;
     Log& log_;
-    bool warned_ = false;
+    std::atomic<bool> warned_{false};  // relay workers call current() concurrently
 };
 
 // Every login in the store (for `status` and `logout --all`).

@@ -30,6 +30,9 @@ std::optional<Header> parse_header(std::string_view spec, const EnvLookup& env, 
 // RFC 9110 token characters (header names).
 bool is_token(std::string_view name);
 
+// A header value that cannot smuggle anything: no control characters but tab (RFC 9110 §5.5).
+bool is_safe_header_value(std::string_view value);
+
 // Case-insensitive ASCII comparison, as header names require.
 bool iequals(std::string_view a, std::string_view b);
 

@@ -45,4 +45,11 @@ bool is_one_line_object(std::string_view text);
 // Turns a JSON object in `text` into one line; returns nullopt if `text` is not an object.
 std::optional<std::string> to_one_line(std::string_view text);
 
+// Valid JSON text on one line: its raw CR and LF (only ever whitespace between tokens in
+// valid JSON) become spaces. No parsing, no recursion, whatever the nesting depth.
+std::string one_line(std::string_view valid_json);
+
+// True when `value` nests arrays/objects deeper than `limit` (checked without recursion).
+bool nested_deeper_than(const json& value, size_t limit);
+
 }  // namespace mcp_auth::jsonrpc

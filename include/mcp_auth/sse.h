@@ -31,6 +31,7 @@ public:
     std::optional<long> retry_ms() const { return retry_ms_; }
 
 private:
+    void feed_lines(std::string_view chunk);
     void process_line(std::string_view line);
     void dispatch();
 
@@ -38,6 +39,7 @@ private:
     std::string line_;
     bool skip_lf_ = false;  // the previous chunk ended in '\r'
     bool at_start_ = true;  // a leading BOM is dropped
+    std::string head_;      // the first bytes, until they cannot be a BOM any more
     std::string data_;
     bool has_data_ = false;
     std::string type_;

@@ -67,3 +67,12 @@ TEST_CASE("key_matches") {
     CHECK_FALSE(key_matches(key, {{"kind", "client"}}));
     CHECK_FALSE(key_matches(key, {{"other", "x"}}));
 }
+
+TEST_CASE("TokenRecord::from_json clamps hostile times") {
+    auto r = TokenRecord::from_json(
+        R"({"server":"s","access_token":"a","expires_at":1e300,"obtained_at":-9.3e18})");
+    REQUIRE(r);
+    CHECK(r->expires_at == 253402300799LL);
+    CHECK(r->obtained_at == 0);
+    CHECK(r->fresh(1000, refresh_margin(*r)));
+}

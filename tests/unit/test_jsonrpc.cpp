@@ -60,6 +60,19 @@ TEST_CASE("is_one_line_object and to_one_line") {
     CHECK_FALSE(is_one_line_object("{\n\"a\":1}"));
     CHECK_FALSE(is_one_line_object("[1]"));
     CHECK_FALSE(is_one_line_object("{\"a\":"));
-    CHECK(to_one_line("{\n  \"a\": 1\n}") == R"({"a":1})");
+    auto flat = to_one_line("{\n  \"a\": 1\r\n}");
+    REQUIRE(flat);
+    CHECK(flat->find_first_of("\r\n") == std::string::npos);
+    CHECK(json::parse(*flat) == json{{"a", 1}});
     CHECK_FALSE(to_one_line("<html>"));
+}
+
+TEST_CASE("nested_deeper_than and one_line survive hostile depth") {
+    std::string deep(100000, '[');
+    deep += std::string(100000, ']');
+    json value = json::parse(deep);
+    CHECK(nested_deeper_than(value, 256));
+    CHECK_FALSE(nested_deeper_than(json::parse(R"({"a":[1,{"b":2}]})"), 256));
+    CHECK(nested_deeper_than(json::parse(R"({"a":[1,{"b":2}]})"), 2));
+    CHECK(one_line("[\n1,\r\n2]") == "[ 1,  2]");
 }

@@ -130,6 +130,9 @@ TEST_CASE("parse_token_response") {
     CHECK(refused.error().code == "invalid_grant");
     CHECK(refused.error().kind == ErrorKind::Auth);
     CHECK_FALSE(parse_token_response(200, R"({"token_type":"Bearer"})", 0));
+    auto huge = parse_token_response(200, R"({"access_token":"x","expires_in":1e300})", 1000);
+    REQUIRE(huge);
+    CHECK(huge->expires_at > 1000);
     CHECK_FALSE(parse_token_response(200, R"({"access_token":"x","token_type":"DPoP"})", 0));
     CHECK_FALSE(parse_token_response(200, "<html>", 0));
     CHECK(parse_token_response(502, "Bad gateway", 0).error().kind == ErrorKind::Network);

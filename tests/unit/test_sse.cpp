@@ -74,7 +74,7 @@ TEST_CASE("SseParser::feed") {
         CHECK(c.parser.retry_ms() == 2500);
     }
     SUBCASE("an id containing NUL is ignored") {
-        c.parser.feed(std::string("id: a\0b\ndata: q\n\n", 19));
+        c.parser.feed(std::string("id: a\0b\ndata: q\n\n", 17));
         REQUIRE(c.events.size() == 1);
         CHECK(c.events[0].id == "");
     }
@@ -89,6 +89,20 @@ TEST_CASE("SseParser::feed") {
             "data: b\n\n");
         REQUIRE(c.events.size() == 1);
         CHECK(c.events[0].data == "b");
+    }
+    SUBCASE("a leading BOM split over chunks is dropped too") {
+        c.parser.feed("\xEF");
+        c.parser.feed("\xBB");
+        c.parser.feed(
+            "\xBF"
+            "data: b\n\n");
+        REQUIRE(c.events.size() == 1);
+        CHECK(c.events[0].data == "b");
+    }
+    SUBCASE("bytes that only start like a BOM are kept") {
+        c.parser.feed("\xEF");
+        c.parser.feed("data: b\n\n");
+        CHECK(c.events.empty());  // the field name is "\xEFdata", not "data"
     }
     SUBCASE("an unterminated event is not dispatched") {
         c.parser.feed("data: partial\n");

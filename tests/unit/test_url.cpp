@@ -36,6 +36,7 @@ TEST_CASE("parse_url") {
         CHECK_FALSE(parse_url("https://host:99999/", &error));
         CHECK_FALSE(parse_url("https://host/a#frag", &error));
         CHECK_FALSE(parse_url("https:///path", &error));
+        CHECK_FALSE(parse_url("https://a:b:443/mcp", &error));
     }
 }
 

@@ -1,0 +1,22 @@
+// Preloaded into the MCP test server (`node --import`) by the benchmark: it
+// reports every TCP connection the server accepts and every one that closes,
+// as lines on stderr:
+//
+//   BENCH-CONN open <remote port>
+//   BENCH-CONN close <remote port>
+//
+// so the benchmark can count the connections each client opened without
+// changing the server. Plain node, no packages.
+
+import http from 'node:http';
+
+const createServer = http.createServer;
+http.createServer = function benchCreateServer(...args) {
+  const server = createServer.apply(this, args);
+  server.on('connection', (socket) => {
+    const port = socket.remotePort;
+    process.stderr.write(`BENCH-CONN open ${port}\n`);
+    socket.once('close', () => process.stderr.write(`BENCH-CONN close ${port}\n`));
+  });
+  return server;
+};
