@@ -35,20 +35,9 @@ for s in "${stages[@]}"; do
   esac
 done
 
-# --- dependencies: the project's, then the fuzzing toolchain (same pattern as install-deps.sh)
-"$here/packaging/install-deps.sh" || { echo "hardening: installing the dependencies failed" >&2; exit 1; }
-extra=(clang-14 libclang-rt-14-dev llvm-14)
-missing=()
-for p in "${extra[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "hardening: apt-get install ${missing[*]}" >&2
-  sudo_cmd=(); [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" \
-    || { echo "hardening: installing ${missing[*]} failed" >&2; exit 1; }
-fi
+# --- dependencies: the project's and the fuzzing toolchain
+"$here/packaging/install-deps.sh" clang-14 libclang-rt-14-dev llvm-14 ||
+  { echo "hardening: installing the dependencies failed" >&2; exit 1; }
 # llvm-symbolizer for readable stacks (clang's runtimes look for it on the PATH).
 export PATH="/usr/lib/llvm-14/bin:$PATH"
 

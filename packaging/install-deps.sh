@@ -2,6 +2,8 @@
 # Installs every build and test dependency of mcp-auth on a fresh Debian 12 machine:
 # the C++ libraries and tools from apt, the Node test bed from npm (pinned by
 # tests/integration/package-lock.json). Safe to run again: it skips what is there.
+# Extra Debian package names given as arguments are installed too (hardening.sh passes
+# its clang toolchain this way).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -10,6 +12,7 @@ apt_packages=(
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev doctest-dev
   libsecret-1-dev gnome-keyring dbus-user-session libsecret-tools
   chromium
+  "$@"
 )
 # Node 20 may come from elsewhere than apt (as on the CI image); use Debian's otherwise.
 command -v node >/dev/null && command -v npm >/dev/null || apt_packages+=(nodejs npm)
