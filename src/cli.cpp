@@ -30,7 +30,8 @@ void add_relay_options(CLI::App& app, RelayArgs& args) {
     app.add_option("-H,--header", args.headers,
                    "Extra request header \"Name: value\"; ${VAR} expands from the environment "
                    "(repeatable). A header named like --auth-header turns OAuth off")
-        ->type_name("\"NAME: VALUE\"");
+        ->type_name("\"NAME: VALUE\"")
+        ->allow_extra_args(false);  // one value per -H: the URL after it stays the URL
     app.add_flag("--allow-http", args.allow_http, "Allow plain http:// to a non-loopback host");
     app.add_option("--timeout", args.timeout_s,
                    "Seconds a request may wait silently for reply bytes")

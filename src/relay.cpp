@@ -195,16 +195,19 @@ void Relay::release_held() {
 }
 
 void Relay::submit(std::shared_ptr<Job> job) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    queue_.push_back(std::move(job));
-    ++in_flight_;
-    if (queue_.size() > idle_workers_ && workers_.size() < options_.max_connections) {
-        auto worker = std::make_unique<Worker>();
-        Worker* self = worker.get();
-        workers_.push_back(std::move(worker));
-        self->thread = std::thread([this] { worker_loop(); });
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return;
+        queue_.push_back(std::move(job));
+        ++in_flight_;
+        if (queue_.size() > idle_workers_ && workers_.size() < options_.max_connections) {
+            auto worker = std::make_unique<Worker>();
+            Worker* self = worker.get();
+            workers_.push_back(std::move(worker));
+            self->thread = std::thread([this] { worker_loop(); });
+        }
     }
+    // Woken after the unlock, the worker does not block again at once on the mutex.
     work_cv_.notify_one();
 }
 

@@ -15,7 +15,7 @@
 
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -269,13 +269,14 @@ function judgeBurst(burst, expect) {
   let wrong = 0;
   let duplicated = 0;
   let firstProblem = '';
-  items.forEach((r, i) => {
+  for (let i = 0; i < burst.ids.length; i++) {
+    const r = items[i]; // a hole: never settled
     const id = burst.ids[i];
     const count = burst.answers.get(id) ?? 0;
-    if (!r?.ok || count === 0) { missing++; firstProblem ||= `id ${id}: ${r?.error?.message ?? 'no reply'}`; return; }
+    if (!r?.ok || count === 0) { missing++; firstProblem ||= `id ${id}: ${r?.error?.message ?? 'no reply'}`; continue; }
     if (count > 1) { duplicated++; firstProblem ||= `id ${id} answered ${count} times`; }
     if (!expect(i, r.value.msg)) { wrong++; firstProblem ||= `id ${id}: unexpected reply ${JSON.stringify(r.value.msg).slice(0, 200)}`; }
-  });
+  }
   return { missing, wrong, duplicated, unexpected: burst.unexpected.length, firstProblem };
 }
 
@@ -295,6 +296,7 @@ async function warmPhase(mode, server) {
     const s = { name, label, r: { name, opened: 0, phasePeakKiB: {} }, alive: false };
     S[name] = s;
     const win = await server.window();
+    server.owner = name;
     try {
       if (name === 'direct') s.session = new DirectSession(server.url, opt['direct-impl']);
       else if (name === 'direct-node') s.session = new DirectSession(server.url, 'node-http');
@@ -313,6 +315,7 @@ async function warmPhase(mode, server) {
       check(`${label}: initialize and tools/list (echo, slow, big, size listed)`, false, err.message);
     }
     s.r.opened += (await win()).opened;
+    server.owner = null;
   }
 
   await sleep(CFG.idleMs);
@@ -326,31 +329,43 @@ async function warmPhase(mode, server) {
     info(`${s.label}: idle RSS ${(idle.kib / 1024).toFixed(1)} MiB (anonymous ${(idle.anonKiB / 1024).toFixed(1)}) over ${idle.pids.length} process(es)`);
   }
 
+  // mcp-remote's pipelined rounds come after everyone else's: it opens one
+  // connection per request and keeps thousands of them open afterwards, which
+  // slows the shared server down for whoever comes next. The targets come
+  // before that; only the 5 MiB timings run after it.
   const scenarios = [
     ['seq', CFG.seqRounds, seqRound, seqSummary],
-    ['pipe', CFG.pipeRounds, pipeRound, pipeSummary],
     ['conc', CFG.concRounds, concRound, concSummary],
+    ['pipe', CFG.pipeRounds, pipeRound, pipeSummary, ['mcp-remote']],
     ['large', CFG.largeRounds, largeRound, largeSummary],
   ].filter(([key]) => SCENARIOS.has(key));
 
-  for (const [key, rounds, runRound, summarize] of scenarios) {
+  for (const [key, rounds, runRound, summarize, last = []] of scenarios) {
     const data = Object.fromEntries(names.map((n) => [n, []]));
+    const turns = [];
+    const rotating = names.filter((n) => !last.includes(n));
     for (let round = 0; round < rounds; round++) {
-      const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
-      for (const name of order) {
-        const s = S[name];
-        if (!s.alive) continue;
-        const win = await server.window();
-        try {
-          data[name].push(await runRound(s, round));
-        } catch (err) {
-          data[name].push({ error: err.message });
-        }
-        const c = await win();
-        data[name].at(-1).opened = c.opened;
-        s.r.opened += c.opened;
-        await sleep(SMOKE ? 20 : 300); // let the last client's after-work (GC, closing) pass
+      const k = round % rotating.length;
+      turns.push(...rotating.slice(k).concat(rotating.slice(0, k)).map((name) => [name, round]));
+    }
+    for (const name of names.filter((n) => last.includes(n))) {
+      for (let round = 0; round < rounds; round++) turns.push([name, round]);
+    }
+    for (const [name, round] of turns) {
+      const s = S[name];
+      if (!s.alive) continue;
+      const win = await server.window();
+      server.owner = name;
+      try {
+        data[name].push(await runRound(s, round));
+      } catch (err) {
+        data[name].push({ error: err.message });
       }
+      const c = await win();
+      server.owner = null;
+      data[name].at(-1).opened = c.opened;
+      s.r.opened += c.opened;
+      await sleep(SMOKE ? 20 : 300); // let the last client's after-work (GC, closing) pass
     }
     for (const name of names) {
       const s = S[name];
@@ -375,10 +390,14 @@ async function warmPhase(mode, server) {
       info(`${s.label}: peak RSS ${(s.r.peakRssKiB / 1024).toFixed(1)} MiB (sampled tree ${(st.peakKiB / 1024).toFixed(1)}, root VmHWM ${(st.rootHwmKiB / 1024).toFixed(1)}; per phase: ${phases})`);
     }
     const win = await server.window();
+    server.owner = s.name;
+    s.r.requests = s.proxy ? s.proxy.nextId - 1 : s.session?.d?.nextId - 1;
     if (s.proxy) s.r.exit = await closeProxy(s.proxy);
     else if (s.session) await s.session.close();
     s.r.opened += (await win()).opened;
-    if (s.proxy) info(`${s.label}: TCP connections opened over the whole session: ${s.r.opened}; ended by ${s.r.exit?.how}`);
+    server.owner = null;
+    s.r.maxOpen = server.maxOpenOf(s.name);
+    info(`${s.label}: TCP connections over the whole session: ${s.r.opened} opened, at most ${s.r.maxOpen} open at once${s.proxy ? `; ended by ${s.r.exit?.how}` : ''}`);
   }
   await server.settle(0, 5000);
   return Object.fromEntries(Object.values(S).map((s) => [s.name, s.r]));
@@ -518,23 +537,28 @@ function sh(cmd, args) {
 function readJson(path) {
   try { return JSON.parse(readFileSync(path, 'utf8')); } catch { return {}; }
 }
+function builtAt(file) {
+  try { return statSync(file).mtime.toISOString().replace(/\.\d+Z$/, 'Z'); } catch { return 'n/a'; }
+}
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const meminfo = readFileSync('/proc/meminfo', 'utf8');
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'n/a';
+  const virtual = /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo);
+  const mhz = /^cpu MHz\s*:\s*([\d.]+)/m.exec(cpuinfo)?.[1];
   const memKiB = Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
   const osRelease = readFileSync('/etc/os-release', 'utf8');
   const gitDirty = sh('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'include', 'CMakeLists.txt']);
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    cpu: model,
+    cpu: `${model}${mhz ? ` (${Math.round(Number(mhz))} MHz)` : ''}${virtual ? ', virtual machine' : ''}`,
     cores: os.cpus().length,
     ramGiB: +(memKiB / 1048576).toFixed(1),
     kernel: `${os.type()} ${os.release()}`,
     os: /^PRETTY_NAME="?([^"\n]+)"?$/m.exec(osRelease)?.[1] ?? 'n/a',
     node: process.version,
     npm: sh('npm', ['--version']),
-    mcpAuth: `${sh(MCP_AUTH, ['--version'])} (commit ${sh('git', ['-C', root, 'rev-parse', '--short', 'HEAD'])}${gitDirty && gitDirty !== 'n/a' ? ', with uncommitted source changes' : ''})`,
+    mcpAuth: `${sh(MCP_AUTH, ['--version'])} (${MCP_AUTH.startsWith(root) ? MCP_AUTH.slice(root.length + 1) : MCP_AUTH} built ${builtAt(MCP_AUTH)}; work tree at commit ${sh('git', ['-C', root, 'rev-parse', '--short', 'HEAD'])}${gitDirty && gitDirty !== 'n/a' ? ', with uncommitted source changes' : ''})`,
     mcpRemote: readJson(join(here, 'node_modules', 'mcp-remote', 'package.json')).version ?? 'n/a',
     sdk: readJson(join(root, 'tests', 'integration', 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json')).version ?? 'n/a',
     gnuplot: sh('gnuplot', ['--version']),
@@ -600,7 +624,9 @@ async function cleanup() {
   await Promise.all([...live].map((c) => c.close(500).catch(() => {})));
   await Promise.all([...servers].map((s) => s.stop().catch(() => {})));
 }
-for (const sig of ['SIGINT', 'SIGTERM']) {
+// A reader that went away (`run.sh | head`): stop cleanly instead of dying on EPIPE.
+process.stdout.on('error', async () => { await cleanup(); process.exit(1); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, async () => { await cleanup(); process.exit(130); });
 }
 

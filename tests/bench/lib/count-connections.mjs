@@ -6,7 +6,9 @@
 //   BENCH-CONN close <remote port>
 //
 // so the benchmark can count the connections each client opened without
-// changing the server. Plain node, no packages.
+// changing the server. It also ends the server when its stdin closes: the
+// benchmark holds the other end, so a benchmark that dies (killed, broken
+// pipe) leaves no server behind. Plain node, no packages.
 
 import http from 'node:http';
 
@@ -20,3 +22,7 @@ http.createServer = function benchCreateServer(...args) {
   });
   return server;
 };
+
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdin.resume();

@@ -51,11 +51,11 @@ function rows(mode, m, cfg) {
   }
   if (A.pipe || R.pipe || D.pipe) {
     const tr = ratio(A.pipe?.throughput, D.pipe?.throughput);
-    const conns = A.pipe?.connectionsOpened;
+    const conns = A.maxOpen;
     const bound = cfg.maxConnections + 1; // --max-connections POST connections and the GET stream
     const bounded = num(conns) && conns <= bound;
     add({ metric: `pipelined: ${A.pipe?.calls ?? cfg.pipeCalls} calls written at once, throughput, median of ${A.pipe?.rounds ?? cfg.pipeRounds} (calls/s)`, a: A.pipe?.throughput, r: R.pipe?.throughput, d: D.pipe?.throughput, n: N.pipe?.throughput, f: (x) => (num(x) ? x.toFixed(0) : 'n/a'),
-      target: `≥ 80% of direct: ${num(tr) ? (tr * 100).toFixed(0) : 'n/a'}%; TCP connections ≤ ${bound}: ${num(conns) ? conns : 'n/a'}`,
+      target: `≥ 80% of direct: ${num(tr) ? (tr * 100).toFixed(0) : 'n/a'}%; at most ${num(conns) ? conns : 'n/a'} TCP connections open at once (bound: ${bound})`,
       met: num(tr) ? tr >= 0.8 && bounded : false });
     add({ metric: 'pipelined: wall time, median (ms)', a: A.pipe?.wallMs, r: R.pipe?.wallMs, d: D.pipe?.wallMs, n: N.pipe?.wallMs, f: ms, plot: 'pipelined wall' });
     add({ metric: 'pipelined: TCP connections opened in a round (each round)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
@@ -79,13 +79,17 @@ function rows(mode, m, cfg) {
     const pr = ratio(A.peakRssKiB, R.peakRssKiB);
     add({ metric: 'idle RSS, process tree (MiB)', a: A.idleRssKiB, r: R.idleRssKiB, d: NaN, f: mib, plot: 'idle RSS' });
     add({ metric: 'peak RSS, process tree, whole session (MiB)', a: A.peakRssKiB, r: R.peakRssKiB, d: NaN, f: mib, plot: 'peak RSS',
-      target: `≤ 1/10 of mcp-remote: 1/${num(pr) ? (1 / pr).toFixed(1) : 'n/a'}`, met: num(pr) ? pr <= 0.1 : false });
+      target: `≤ 1/10 of mcp-remote: 1/${num(pr) ? (1 / pr).toFixed(2) : 'n/a'}`, met: num(pr) ? pr <= 0.1 : false });
     add({ metric: 'anonymous RSS (heap, stacks; no mapped files): idle / peak (MiB)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
       text: { a: `${mib(A.idleAnonKiB)} / ${mib(A.peakAnonKiB)}`, r: `${mib(R.idleAnonKiB)} / ${mib(R.peakAnonKiB)}`, d: 'n/a', n: 'n/a' } });
-    const phases = (x) => (x?.phasePeakKiB ? ['seq', 'pipe', 'conc', 'large'].map((k) => mib(x.phasePeakKiB[k])).join(' / ') : 'n/a');
-    add({ metric: 'peak RSS by phase: sequential / pipelined / concurrent / 5 MiB (MiB)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
+    const phases = (x) => (x?.phasePeakKiB ? ['seq', 'conc', 'pipe', 'large'].map((k) => mib(x.phasePeakKiB[k])).join(' / ') : 'n/a');
+    add({ metric: 'peak RSS by phase, in the order run: sequential / concurrent / pipelined / 5 MiB (MiB)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
       text: { a: phases(A), r: phases(R), d: 'n/a', n: 'n/a' } });
-    add({ metric: 'TCP connections opened over the whole session', a: A.opened, r: R.opened, d: D.opened, n: N.opened, f: String, noRatio: true });
+
+  }
+  if ([A, R, D, N].some((v) => num(v.opened))) {
+    add({ metric: 'TCP connections over the whole session: opened / most open at once', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
+      text: Object.fromEntries([['a', A], ['r', R], ['d', D], ['n', N]].map(([k, v]) => [k, num(v.opened) ? `${v.opened} / ${v.maxOpen ?? 'n/a'}` : 'n/a'])) });
   }
   return out;
 }

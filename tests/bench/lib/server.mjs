@@ -20,19 +20,38 @@ export class TestServer {
     this.open = 0;
     this.maxOpen = 0;
     this.stderrTail = [];
+    // Per-client accounting: a connection belongs to whoever was `owner` when it opened.
+    this.owner = null;
+    this.ownerOf = new Map(); // remote port -> owner
+    this.openBy = new Map();
+    this.maxOpenBy = new Map();
+  }
+
+  /** The most connections `owner`'s were open at once, so far. */
+  maxOpenOf(owner) {
+    return this.maxOpenBy.get(owner) ?? 0;
   }
 
   async start() {
     this.proc = spawn(process.execPath, ['--import', COUNTER, SERVER_SCRIPT, '--port', '0', '--mode', this.mode, '--quiet'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'], // stdin: its end stops the server (count-connections.mjs)
     });
     createInterface({ input: this.proc.stderr }).on('line', (line) => {
       if (line.startsWith('BENCH-CONN open ')) {
         this.opened++;
         this.open++;
         this.maxOpen = Math.max(this.maxOpen, this.open);
+        const owner = this.owner;
+        this.ownerOf.set(line.slice(16), owner);
+        const n = (this.openBy.get(owner) ?? 0) + 1;
+        this.openBy.set(owner, n);
+        if (n > (this.maxOpenBy.get(owner) ?? 0)) this.maxOpenBy.set(owner, n);
       } else if (line.startsWith('BENCH-CONN close ')) {
         this.open--;
+        const port = line.slice(17);
+        const owner = this.ownerOf.get(port);
+        this.ownerOf.delete(port);
+        this.openBy.set(owner, (this.openBy.get(owner) ?? 1) - 1);
       } else {
         this.stderrTail.push(line);
         if (this.stderrTail.length > 50) this.stderrTail.shift();
