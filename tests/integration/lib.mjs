@@ -412,9 +412,9 @@ export async function keyringSession(mode = 'unlocked', { timeoutMs = 15000 } = 
  * timedOut, ms}. Killed (SIGTERM, then SIGKILL) after `timeoutMs`; never throws
  * for a non-zero exit.
  */
-export async function runCommand(cmd, args, { env = process.env, timeoutMs = 30000, input } = {}) {
+export async function runCommand(cmd, args, { env = process.env, timeoutMs = 30000, input, cwd } = {}) {
   const started = Date.now();
-  const proc = track(spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  const proc = track(spawn(cmd, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8');
@@ -621,27 +621,10 @@ export const hostileBrowserEnv = (mode) => oauthEnv({ browser: HOSTILE_BROWSER, 
  */
 export async function runCrashChecked(cmd, args, { env = process.env, timeoutMs = 30000, input } = {}) {
   const cwd = tempDir('mcp-auth-cwd-');
-  const started = Date.now();
-  const proc = track(spawn('/bin/sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => { stdout += d; });
-  proc.stderr.on('data', (d) => { stderr += d; });
-  proc.stdin.on('error', () => {});
-  proc.stdin.end(input);
-  let timedOut = false;
-  let result;
-  try {
-    result = await waitExit(proc, timeoutMs);
-  } catch {
-    timedOut = true;
-    await stopChild(proc);
-    result = { code: proc.exitCode, signal: proc.signalCode };
-  }
+  const result = await runCommand('/bin/sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...args],
+    { env, timeoutMs, input, cwd });
   const cores = readdirSync(cwd).filter((f) => /^core/.test(f));
-  return { ...result, stdout, stderr, timedOut, ms: Date.now() - started, cwd, cores };
+  return { ...result, cwd, cores };
 }
 
 /**
