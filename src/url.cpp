@@ -112,6 +112,30 @@ std::string check_url_policy(const Url& url, bool allow_http) {
            "or pass --allow-http if you really mean it";
 }
 
+bool is_link_local_host(std::string_view host) {
+    std::string h = lower(host);
+    if (h == "metadata.google.internal" || h == "metadata.goog" || h == "[fd00:ec2::254]")
+        return true;
+    if (h.rfind("169.254.", 0) == 0) return true;
+    return h.rfind("[fe8", 0) == 0 || h.rfind("[fe9", 0) == 0 || h.rfind("[fea", 0) == 0 ||
+           h.rfind("[feb", 0) == 0;
+}
+
+std::string check_url_from_server(const Url& url, const Url& anchor, bool allow_http) {
+    if (is_link_local_host(url.host))
+        return "refusing " + url.to_string() +
+               ": it names a link-local or cloud metadata address, which mcp-auth never contacts";
+    bool anchor_local = is_loopback_host(anchor.host);
+    if (is_loopback_host(url.host) && !anchor_local)
+        return "refusing " + url.to_string() + ": " + anchor.to_string() +
+               " is not on this machine, so it may not send mcp-auth to this machine's own "
+               "services";
+    if (url.scheme != "https" && !allow_http && !(anchor_local && is_loopback_host(url.host)))
+        return "refusing " + url.to_string() +
+               ": it is not https, and credentials never cross the network unencrypted";
+    return {};
+}
+
 }  // namespace mcp_auth
 
 namespace mcp_auth {

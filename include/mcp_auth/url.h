@@ -66,8 +66,20 @@ std::optional<Url> parse_url(std::string_view text, std::string* error);
 // 127.0.0.0/8, and [::1].
 bool is_loopback_host(std::string_view host);
 
-// The policy: https always; http only for loopback hosts unless `allow_http`.
-// Returns an empty string when allowed, else a user-facing reason.
+// True for hosts mcp-auth never sends a request to on a server's word: link-local
+// addresses (169.254.0.0/16, fe80::/10, where cloud metadata services answer) and the
+// metadata services' own names.
+bool is_link_local_host(std::string_view host);
+
+// The policy for URLs the user names (the server URL, --issuer): https always; http only
+// for loopback hosts unless `allow_http`. Returns "" when allowed, else a user-facing reason.
 std::string check_url_policy(const Url& url, bool allow_http);
+
+// The policy for a URL a server or authorization server sent (metadata endpoints, a 401's
+// resource_metadata, endpoints kept from such a document): on top of check_url_policy it
+// must stay within the trust of `anchor`, the URL the user named: never link-local, and on
+// loopback (so plain http without `allow_http`) only when `anchor` itself is on loopback.
+// Returns "" when allowed, else a user-facing reason.
+std::string check_url_from_server(const Url& url, const Url& anchor, bool allow_http);
 
 }  // namespace mcp_auth
