@@ -148,6 +148,12 @@ std::string Url::to_string() const {
     return out;
 }
 
+std::string Url::display() const {
+    std::string shown = to_string();
+    size_t q = shown.find('?');
+    return q == std::string::npos ? shown : shown.substr(0, q) + "?\u2026";
+}
+
 bool Url::same_origin(const Url& other) const {
     return scheme == other.scheme && host == other.host && port == other.port;
 }

@@ -22,6 +22,9 @@ struct Url {
     // The URL in canonical form: lower-case scheme and host, no default port, and no
     // trailing slash for the root path (the RFC 8707 resource form MCP prefers).
     std::string to_string() const;
+    // The URL for logs and messages: to_string() with the query replaced by "?…", since a
+    // query may hold a credential (an API key some servers take there).
+    std::string display() const;
     // The path without the query.
     std::string path() const { return target.substr(0, target.find('?')); }
     // Same scheme, host and port.

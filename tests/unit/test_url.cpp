@@ -86,3 +86,11 @@ TEST_CASE("percent encoding and queries") {
     CHECK(append_query("https://x/a?t=1", {{"k", "v"}}) == "https://x/a?t=1&k=v");
     CHECK(form_encode({{"a", "1"}, {"b", "x y"}}) == "a=1&b=x%20y");
 }
+
+TEST_CASE("Url::display") {
+    std::string error;
+    CHECK(parse_url("https://mcp.example.com/mcp?api_key=s3cret", &error)->display() ==
+          "https://mcp.example.com/mcp?\u2026");
+    CHECK(parse_url("https://mcp.example.com:8443/mcp", &error)->display() ==
+          "https://mcp.example.com:8443/mcp");
+}
