@@ -17,6 +17,9 @@ struct HttpOptions {
     std::chrono::milliseconds read_timeout{
         300'000};           // longest silence allowed while waiting for reply bytes
     std::string ca_file{};  // extra trusted CA certificates (PEM), besides the system's
+    // The longest a whole exchange may take, first byte to last (0 = no limit): a server
+    // that drips one byte a second never trips read_timeout. http_fetch enforces it.
+    std::chrono::milliseconds total_timeout{0};
 };
 
 struct HttpResult {
