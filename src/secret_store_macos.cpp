@@ -3,6 +3,8 @@
 #include <CoreFoundation/CoreFoundation.h>
 #include <Security/Security.h>
 
+#include <cstring>
+
 #include "mcp_auth/bounded.h"
 #include "mcp_auth/secret_store.h"
 
@@ -71,6 +73,21 @@ CFMutableDictionaryRef base_query(const std::string& account) {
     return query;
 }
 
+// The data of the one item of `account`; nullopt when there is none.
+Expected<std::optional<std::string>> read_one(const std::string& account) {
+    CfRef<CFMutableDictionaryRef> query(base_query(account));
+    CFDictionarySetValue(query.ref, kSecReturnData, kCFBooleanTrue);
+    CFDictionarySetValue(query.ref, kSecMatchLimit, kSecMatchLimitOne);
+    CFTypeRef data = nullptr;
+    OSStatus status = SecItemCopyMatching(query.ref, &data);
+    if (status == errSecItemNotFound) return std::optional<std::string>();
+    if (status != errSecSuccess) return keychain_error(status);
+    CfRef<CFDataRef> bytes(static_cast<CFDataRef>(data));
+    return std::optional<std::string>(
+        std::string(reinterpret_cast<const char*>(CFDataGetBytePtr(bytes.ref)),
+                    static_cast<size_t>(CFDataGetLength(bytes.ref))));
+}
+
 class MacKeychain : public SecretStore {
 public:
     explicit MacKeychain(std::chrono::milliseconds timeout) : timeout_(timeout) {}
@@ -80,28 +97,17 @@ public:
 
     Expected<std::optional<std::string>> get(const StoreKey& key) override {
         std::string account = encode_store_key(key);
-        return bounded<std::optional<std::string>>(
-            [account]() -> Expected<std::optional<std::string>> {
-                CfRef<CFMutableDictionaryRef> query(base_query(account));
-                CFDictionarySetValue(query.ref, kSecReturnData, kCFBooleanTrue);
-                CFDictionarySetValue(query.ref, kSecMatchLimit, kSecMatchLimitOne);
-                CFTypeRef data = nullptr;
-                OSStatus status = SecItemCopyMatching(query.ref, &data);
-                if (status == errSecItemNotFound) return std::optional<std::string>();
-                if (status != errSecSuccess) return keychain_error(status);
-                CfRef<CFDataRef> bytes(static_cast<CFDataRef>(data));
-                return std::optional<std::string>(
-                    std::string(reinterpret_cast<const char*>(CFDataGetBytePtr(bytes.ref)),
-                                static_cast<size_t>(CFDataGetLength(bytes.ref))));
-            });
+        return bounded<std::optional<std::string>>([account] { return read_one(account); });
     }
 
     Status put(const StoreKey& key, const std::string& label, const std::string& secret) override {
         std::string account = encode_store_key(key);
-        return bounded<Ok>([account, label, secret]() -> Status {
+        // mutable: the lambda's copy of the secret is wiped once the keychain has its own.
+        return bounded<Ok>([account, label, secret = std::string(secret)]() mutable -> Status {
             CfRef<CFDataRef> data(CFDataCreate(nullptr,
                                                reinterpret_cast<const UInt8*>(secret.data()),
                                                static_cast<CFIndex>(secret.size())));
+            wipe_secret(secret);
             CfRef<CFStringRef> cf_label(cf_string(label));
             // Update in place when the item exists (one atomic keychain operation).
             CfRef<CFMutableDictionaryRef> query(base_query(account));
@@ -134,11 +140,14 @@ public:
         });
     }
 
+    // The Keychain returns the data of one item per query only: kSecReturnData with
+    // kSecMatchLimitAll is refused (errSecParam) for generic passwords. So the accounts are
+    // listed first (attributes only, which are not secret), then each item that matches
+    // `filter` is read on its own.
     Expected<std::vector<Item>> find(const StoreKey& filter) override {
         return bounded<std::vector<Item>>([filter]() -> Expected<std::vector<Item>> {
             CfRef<CFMutableDictionaryRef> query(base_query(""));
             CFDictionarySetValue(query.ref, kSecReturnAttributes, kCFBooleanTrue);
-            CFDictionarySetValue(query.ref, kSecReturnData, kCFBooleanTrue);
             CFDictionarySetValue(query.ref, kSecMatchLimit, kSecMatchLimitAll);
             CFTypeRef result = nullptr;
             OSStatus status = SecItemCopyMatching(query.ref, &result);
@@ -146,18 +155,20 @@ public:
             if (status == errSecItemNotFound) return items;
             if (status != errSecSuccess) return keychain_error(status);
             CfRef<CFArrayRef> list(static_cast<CFArrayRef>(result));
+            std::vector<std::pair<StoreKey, std::string>> matching;  // key, account
             for (CFIndex i = 0; i < CFArrayGetCount(list.ref); ++i) {
                 auto entry = static_cast<CFDictionaryRef>(CFArrayGetValueAtIndex(list.ref, i));
                 auto account =
                     static_cast<CFStringRef>(CFDictionaryGetValue(entry, kSecAttrAccount));
-                auto data = static_cast<CFDataRef>(CFDictionaryGetValue(entry, kSecValueData));
-                auto key = decode_store_key(from_cf_string(account));
-                if (!key || !data) continue;
-                if (!key_matches(*key, filter)) continue;
-                items.emplace_back(
-                    std::move(*key),
-                    std::string(reinterpret_cast<const char*>(CFDataGetBytePtr(data)),
-                                static_cast<size_t>(CFDataGetLength(data))));
+                std::string text = from_cf_string(account);
+                auto key = decode_store_key(text);
+                if (key && key_matches(*key, filter)) matching.emplace_back(std::move(*key), text);
+            }
+            for (auto& [key, account] : matching) {
+                auto secret = read_one(account);
+                if (!secret) return secret.error();
+                // Deleted between the listing and the read: not there any more.
+                if (*secret) items.emplace_back(std::move(key), std::move(**secret));
             }
             return items;
         });
