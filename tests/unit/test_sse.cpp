@@ -110,3 +110,73 @@ TEST_CASE("SseParser::feed") {
         CHECK(c.parser.has_partial_input());
     }
 }
+
+namespace {
+struct Bounded {
+    std::vector<SseEvent> events;
+    std::vector<std::pair<std::string, size_t>> oversized;
+    SseParser parser;
+    explicit Bounded(size_t max)
+        : parser([this](const SseEvent& e) { events.push_back(e); }, max,
+                 [this](std::string_view prefix, size_t bytes) {
+                     oversized.emplace_back(std::string(prefix), bytes);
+                 }) {}
+};
+}  // namespace
+
+TEST_CASE("SseParser bounds what one event may buffer") {
+    Bounded b(100);
+    SUBCASE("data lines that never end the event: reported once, skipped, the stream goes on") {
+        b.parser.feed("data: {\"jsonrpc\":\"2.0\",\"id\":7,\n");
+        for (int i = 0; i < 1000; ++i) b.parser.feed("data: \"more\": [1, 2, 3],\n");
+        REQUIRE(b.oversized.size() == 1);
+        CHECK(b.oversized[0].first.rfind("{\"jsonrpc\":\"2.0\",\"id\":7,\n\"more\"", 0) == 0);
+        CHECK(b.oversized[0].second > 100);
+        CHECK(b.events.empty());
+        CHECK(b.parser.has_partial_input());
+        b.parser.feed("\ndata: next\n\n");
+        REQUIRE(b.events.size() == 1);
+        CHECK(b.events[0].data == "next");
+        CHECK_FALSE(b.parser.has_partial_input());
+    }
+    SUBCASE("one endless line: its beginning is reported, the rest dropped as it comes") {
+        b.parser.feed("data: {\"id\":\"r-9\",\"result\":\"");
+        for (int i = 0; i < 1000; ++i) b.parser.feed(std::string(50, 'x'));
+        REQUIRE(b.oversized.size() == 1);
+        CHECK(b.oversized[0].first.rfind("{\"id\":\"r-9\",\"result\":\"xxx", 0) == 0);
+        CHECK(b.oversized[0].first.size() <= SseParser::kOversizePrefix);
+        b.parser.feed("\"}\r\n\r\ndata: after\r\n\r\n");
+        REQUIRE(b.events.size() == 1);
+        CHECK(b.events[0].data == "after");
+    }
+    SUBCASE("the prefix is at most kOversizePrefix bytes") {
+        Bounded big(SseParser::kOversizePrefix * 4);
+        big.parser.feed("data: " + std::string(SseParser::kOversizePrefix * 8, 'y'));
+        REQUIRE(big.oversized.size() == 1);
+        CHECK(big.oversized[0].first == std::string(SseParser::kOversizePrefix, 'y'));
+    }
+    SUBCASE("ids inside a skipped event still count, so a resumed stream goes on after it") {
+        b.parser.feed("id: e-1\ndata: " + std::string(200, 'z') + "\nid: e-2\n\n");
+        CHECK(b.oversized.size() == 1);
+        CHECK(b.events.empty());
+        CHECK(b.parser.last_event_id() == "e-2");
+    }
+    SUBCASE("events under the limit pass, however many") {
+        for (int i = 0; i < 100; ++i) b.parser.feed("data: " + std::string(80, 'a') + "\n\n");
+        CHECK(b.events.size() == 100);
+        CHECK(b.oversized.empty());
+    }
+    SUBCASE("cut anywhere, the same events and reports") {
+        std::string stream = "data: a\n\ndata: " + std::string(150, 'b') + "\n\ndata: c\n\n" +
+                             ": " + std::string(300, 'k') + "\ndata: d\n\n";
+        Bounded bytewise(100);
+        for (char ch : stream) bytewise.parser.feed(std::string(1, ch));
+        b.parser.feed(stream);
+        REQUIRE(b.events.size() == 2);  // the event with an overlong comment is skipped too
+        CHECK(b.events[1].data == "c");
+        REQUIRE(bytewise.events.size() == 2);
+        CHECK(bytewise.events[1].data == "c");
+        CHECK(b.oversized.size() == 2);
+        CHECK(bytewise.oversized.size() == 2);
+    }
+}
