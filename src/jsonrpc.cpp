@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <utility>
-#include <vector>
 
 namespace mcp_auth::jsonrpc {
 
@@ -76,10 +75,26 @@ size_t skip_space(std::string_view text, size_t i) {
 
 }  // namespace
 
-std::optional<json> sniff_id(std::string_view text) {
+namespace {
+
+// A member name as a parser reads it ("\u0069d" is "id"), when it may be one of the few
+// the scan looks for; "" otherwise.
+std::string member_name(std::string_view quoted) {
+    std::string_view inner = quoted.substr(1, quoted.size() - 2);
+    if (inner.find('\\') == std::string_view::npos) return std::string(inner.substr(0, 16));
+    if (quoted.size() > 64) return {};  // "method" with every letter escaped is 38 bytes
+    json name = json::parse(quoted, nullptr, false);
+    return name.is_string() ? name.get<std::string>() : std::string();
+}
+
+// Reads the top-level members of the object in `text`; with `stop_at_id`, only until the
+// first "id" (what sniff_id needs), else to the end, the last "id" counting (as parsers
+// take the last of duplicate names).
+Envelope scan_envelope(std::string_view text, bool stop_at_id) {
+    Envelope out;
     size_t i = skip_space(text, 0);
-    if (i >= text.size() || text[i] != '{') return std::nullopt;
-    int depth = 0;
+    if (i >= text.size() || text[i] != '{') return out;
+    size_t depth = 0;
     bool expect_key = false;
     for (; i < text.size(); ++i) {
         char c = text[i];
@@ -87,40 +102,68 @@ std::optional<json> sniff_id(std::string_view text) {
             ++depth;
             expect_key = (c == '{' && depth == 1);
         } else if (c == '}' || c == ']') {
-            if (--depth <= 0) return std::nullopt;
+            if (depth <= 1) return out;
+            --depth;
         } else if (c == ',') {
             expect_key = (depth == 1);
         } else if (c == '"') {
             size_t end = skip_string(text, i);
-            if (end == std::string_view::npos) return std::nullopt;
-            bool is_id_key = expect_key && text.substr(i, end - i) == "\"id\"";
+            if (end == std::string_view::npos) return out;
+            std::string key = expect_key ? member_name(text.substr(i, end - i)) : std::string();
             expect_key = false;
             i = end - 1;
-            if (!is_id_key) continue;
-            size_t v = skip_space(text, end);
-            if (v >= text.size() || text[v] != ':') return std::nullopt;
-            v = skip_space(text, v + 1);
-            if (v >= text.size()) return std::nullopt;
-            size_t v_end;
-            if (text[v] == '"') {
-                v_end = skip_string(text, v);
-                if (v_end == std::string_view::npos) return std::nullopt;
-            } else {
-                v_end = v;
-                while (
-                    v_end < text.size() &&
-                    (std::isdigit(static_cast<unsigned char>(text[v_end])) || text[v_end] == '-'))
-                    ++v_end;
-                // A number cut off by the end of the text is not trustworthy.
-                if (v_end == v || v_end == text.size()) return std::nullopt;
+            if (key == "method") {
+                out.has_method = true;
+            } else if (key == "result") {
+                out.has_result = true;
+            } else if (key == "error") {
+                out.has_error = true;
+            } else if (key == "id" && !(stop_at_id && out.has_id)) {
+                out.has_id = true;
+                out.id.reset();
+                size_t v = skip_space(text, end);
+                if (v >= text.size() || text[v] != ':') return out;
+                v = skip_space(text, v + 1);
+                if (v >= text.size()) return out;
+                size_t v_end;
+                if (text[v] == '"') {
+                    v_end = skip_string(text, v);
+                    if (v_end == std::string_view::npos) return out;
+                } else {
+                    v_end = v;
+                    while (v_end < text.size() &&
+                           (std::isdigit(static_cast<unsigned char>(text[v_end])) ||
+                            text[v_end] == '-'))
+                        ++v_end;
+                    // A number cut off by the end of the text is not trustworthy, and one
+                    // with a fraction or an exponent is no integer.
+                    if (v_end == text.size()) return out;
+                    if (v_end == v || text[v_end] == '.' || text[v_end] == 'e' ||
+                        text[v_end] == 'E') {
+                        if (stop_at_id) return out;
+                        i = v - 1;  // not an id we can use (an object, an array...): read on
+                        continue;
+                    }
+                }
+                json id = json::parse(text.substr(v, v_end - v), nullptr, false);
+                if (!id.is_discarded() && (id.is_string() || id.is_number_integer()))
+                    out.id = std::move(id);
+                if (stop_at_id) return out;
+                i = v_end - 1;
             }
-            json id = json::parse(text.substr(v, v_end - v), nullptr, false);
-            if (id.is_discarded() || !(id.is_string() || id.is_number_integer()))
-                return std::nullopt;
-            return id;
         }
     }
-    return std::nullopt;
+    return out;
+}
+
+}  // namespace
+
+std::optional<json> sniff_id(std::string_view text) {
+    return scan_envelope(text, true).id;
+}
+
+Envelope sniff_envelope(std::string_view text) {
+    return scan_envelope(text, false);
 }
 
 bool is_one_line_object(std::string_view text) {
@@ -142,18 +185,6 @@ std::string one_line(std::string_view valid_json) {
     for (auto& c : out)
         if (c == '\n' || c == '\r') c = ' ';
     return out;
-}
-
-bool nested_deeper_than(const json& value, size_t limit) {
-    std::vector<std::pair<const json*, size_t>> stack{{&value, 0}};
-    while (!stack.empty()) {
-        auto [node, depth] = stack.back();
-        stack.pop_back();
-        if (!node->is_structured()) continue;
-        if (depth >= limit) return true;
-        for (const auto& child : *node) stack.emplace_back(&child, depth + 1);
-    }
-    return false;
 }
 
 }  // namespace mcp_auth::jsonrpc

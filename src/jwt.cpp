@@ -1,6 +1,7 @@
 #include "mcp_auth/jwt.h"
 
 #include "mcp_auth/base64.h"
+#include "mcp_auth/json_limits.h"
 
 namespace mcp_auth {
 
@@ -12,7 +13,7 @@ std::optional<nlohmann::json> jwt_claims(std::string_view token) {
         return std::nullopt;
     auto payload = base64_decode(token.substr(first + 1, second - first - 1));
     if (!payload) return std::nullopt;
-    auto claims = nlohmann::json::parse(*payload, nullptr, false);
+    auto claims = parse_json(*payload);  // the claims are copied and printed: both recurse
     if (claims.is_discarded() || !claims.is_object()) return std::nullopt;
     return claims;
 }

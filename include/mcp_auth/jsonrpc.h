@@ -38,6 +38,17 @@ std::string error_response(const json& id, int code, std::string_view message,
 // malformed, so an error about that text can still reach the request that caused it.
 std::optional<json> sniff_id(std::string_view text);
 
+// The top level of a message's text, read without parsing it (one pass, no recursion):
+// for a message too deep, too big or too broken to parse, what it was and whom it answers.
+struct Envelope {
+    std::optional<json> id;   // the (last) top-level "id", when it is a string or an integer
+    bool has_id = false;      // an "id" member, usable or not
+    bool has_method = false;  // a request (with an id) or a notification
+    bool has_result = false;
+    bool has_error = false;
+};
+Envelope sniff_envelope(std::string_view text);
+
 // True when `text` holds exactly one JSON object and no raw newline, so it can be
 // written to stdout as one message line without re-serializing it.
 bool is_one_line_object(std::string_view text);
@@ -48,8 +59,5 @@ std::optional<std::string> to_one_line(std::string_view text);
 // Valid JSON text on one line: its raw CR and LF (only ever whitespace between tokens in
 // valid JSON) become spaces. No parsing, no recursion, whatever the nesting depth.
 std::string one_line(std::string_view valid_json);
-
-// True when `value` nests arrays/objects deeper than `limit` (checked without recursion).
-bool nested_deeper_than(const json& value, size_t limit);
 
 }  // namespace mcp_auth::jsonrpc

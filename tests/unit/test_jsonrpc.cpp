@@ -67,12 +67,53 @@ TEST_CASE("is_one_line_object and to_one_line") {
     CHECK_FALSE(to_one_line("<html>"));
 }
 
-TEST_CASE("nested_deeper_than and one_line survive hostile depth") {
+TEST_CASE("sniff_envelope reads the top level of any text, however deep") {
+    auto response =
+        sniff_envelope(R"({"jsonrpc":"2.0","result":{"id":3,"method":"x"},"id":"r-1"})");
+    CHECK(response.id == json("r-1"));
+    CHECK(response.has_result);
+    CHECK_FALSE(response.has_method);  // nested keys do not count
+    CHECK_FALSE(response.has_error);
+    auto request = sniff_envelope(R"({"id":9,"method":"sampling/createMessage","params":{}})");
+    CHECK(request.id == json(9));
+    CHECK(request.has_method);
+    CHECK_FALSE(sniff_envelope(R"({"jsonrpc":"2.0","method":"n"})").has_id);
+    // Duplicate names: the last id counts, as for a parser; sniff_id keeps to the first.
+    CHECK(sniff_envelope(R"({"id":1,"result":{},"id":2})").id == json(2));
+    CHECK_FALSE(sniff_envelope(R"({"id":1,"result":{},"id":[2]})").id);
+    CHECK(sniff_id(R"({"id":1,"result":{},"id":2})") == json(1));
+    // Only integers and strings are ids.
+    CHECK_FALSE(sniff_envelope(R"({"id":5.5,"result":{}})").id);
+    CHECK_FALSE(sniff_id(R"({"id":5e2,"result":{}})"));
+    CHECK_FALSE(sniff_envelope(R"({"id":null,"error":{}})").id);
+    // Names are read as a parser reads them.
+    auto escaped = sniff_envelope(R"({"\u0069d":3,"r\u0065sult":{}})");
+    CHECK(escaped.id == json(3));
+    CHECK(escaped.has_result);
+    CHECK_FALSE(sniff_envelope(R"({"id":3,"result":{"\u006dethod":4}})").has_method);
+    CHECK_FALSE(sniff_envelope("not json").has_method);
+
+    // 100,000 levels, in the id and elsewhere: a scan, no recursion.
     std::string deep(100000, '[');
     deep += std::string(100000, ']');
-    json value = json::parse(deep);
-    CHECK(nested_deeper_than(value, 256));
-    CHECK_FALSE(nested_deeper_than(json::parse(R"({"a":[1,{"b":2}]})"), 256));
-    CHECK(nested_deeper_than(json::parse(R"({"a":[1,{"b":2}]})"), 2));
+    auto deep_id = sniff_envelope(R"({"jsonrpc":"2.0","id":)" + deep + R"(,"method":"m"})");
+    CHECK_FALSE(deep_id.id);
+    CHECK(deep_id.has_id);
+    CHECK(deep_id.has_method);  // read on past the id that cannot be used
+    CHECK_FALSE(sniff_id(R"({"jsonrpc":"2.0","id":)" + deep + "}"));
+    auto deep_data =
+        sniff_envelope(R"({"jsonrpc":"2.0","error":{"code":1,"data":)" + deep + R"(},"id":4})");
+    CHECK(deep_data.id == json(4));
+    CHECK(deep_data.has_error);
+    // Cut off in the middle, as an oversized message's prefix is.
+    auto cut = sniff_envelope(R"({"jsonrpc":"2.0","id":12,"result":)" + deep.substr(0, 5000));
+    CHECK(cut.id == json(12));
+    CHECK(cut.has_result);
+}
+
+TEST_CASE("one_line survives hostile depth") {
+    std::string deep(100000, '[');
+    deep += std::string(100000, ']');
+    CHECK(one_line(deep).size() == deep.size());
     CHECK(one_line("[\n1,\r\n2]") == "[ 1,  2]");
 }
