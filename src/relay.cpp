@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
+#include <system_error>
 
+#include "mcp_auth/json_limits.h"
 #include "mcp_auth/sse.h"
 #include "mcp_auth/www_authenticate.h"
 
@@ -25,11 +28,45 @@ bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }
 
+// Error bodies are parsed (for the server's JSON-RPC error) only up to this size: a parsed
+// document costs 8 to 16 times its text, and a real error is a few hundred bytes.
+constexpr size_t kMaxParsedErrorBody = 1u << 20;
+
+json parse_error_body(const std::string& body) {
+    return body.size() <= kMaxParsedErrorBody ? parse_json(body) : json(json::value_t::discarded);
+}
+
 // A 2026-07-28 HeaderMismatch error (-32020): the headers do not match the body.
 bool is_header_mismatch(const std::string& body) {
-    auto doc = nlohmann::json::parse(body, nullptr, false);
-    return doc.is_object() && doc.contains("error") && doc["error"].is_object() &&
-           doc["error"].value("code", 0) == -32020;
+    auto doc = parse_error_body(body);
+    if (!doc.is_object()) return false;
+    auto error = doc.find("error");
+    if (error == doc.end() || !error->is_object()) return false;
+    // Compared as JSON: a code of another type (a string, from a hostile server) is no
+    // match; value("code", 0) would throw for it.
+    auto code = error->find("code");
+    return code != error->end() && *code == -32020;
+}
+
+// Answers mcp-auth makes on the client's behalf (to server requests it refuses) are only
+// queued while fewer than this many messages wait for a connection.
+constexpr size_t kMaxQueuedAnswers = 64;
+
+std::string depth_problem() {
+    return "nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+}
+
+// Runs a callback cpp-httplib makes. An exception must not unwind through the library
+// (its connection would be left half-read): it is kept in `failure`, the exchange stops,
+// and the caller rethrows it once send() has returned.
+template <class F>
+bool guarded(std::exception_ptr& failure, F&& callback) {
+    try {
+        return callback();
+    } catch (...) {
+        failure = std::current_exception();
+        return false;
+    }
 }
 
 // A 403 that a token with more scope would fix (RFC 6750 §3.1).
@@ -62,8 +99,9 @@ struct Relay::Job {
     std::string body;
     HeaderList headers;  // protocol headers; the session's and the token are added when sent
     jsonrpc::MessageInfo info;
-    bool modern = false;  // sent under a 2026-07-28 or later protocol version
-    bool replay = false;  // mcp-auth's own replay of the client's handshake: not shown
+    bool modern = false;         // sent under a 2026-07-28 or later protocol version
+    bool replay = false;         // mcp-auth's own replay of the client's handshake: not shown
+    bool init_finished = false;  // an initialize whose outcome finish_initialize() has seen
     std::string pending_key() const { return info.id.dump(); }
     bool is_request() const { return info.kind == jsonrpc::Kind::Request; }
     std::string label() const { return info.method.empty() ? "a response" : info.method; }
@@ -73,15 +111,16 @@ struct Relay::Reply {
     int status = 0;
     std::string content_type;
     std::string session_id;
-    std::string body;  // JSON replies and error bodies
-    std::unique_ptr<SseParser> sse;
-    size_t pending_bytes = 0;  // SSE bytes since the last complete event
+    std::string body;                // JSON replies and error bodies
+    std::unique_ptr<SseParser> sse;  // bounded: one event may not go over --max-message-bytes
     bool too_big = false;
     bool answered = false;         // the response to this request arrived on this reply
     std::string protocol_version;  // from an InitializeResult
     std::string www_authenticate;
-    std::string sent_session;  // the session id the request carried
-    bool sse_events = false;   // the reply was an event stream
+    std::string sent_session;    // the session id the request carried
+    bool sse_events = false;     // the reply was an event stream
+    std::string dropped;         // why a server message on this reply could not be relayed
+    std::exception_ptr failure;  // thrown in a callback; rethrown after send() returns
 };
 
 struct Relay::Worker {
@@ -100,15 +139,47 @@ void Relay::on_line(std::string&& line) {
 }
 
 void Relay::dispatch(std::string&& line, bool releasing) {
-    json message = json::parse(line, nullptr, false);
-    if (message.is_discarded()) {
-        std::string why =
-            "mcp-auth: the message is not valid JSON (or not UTF-8), so it was not sent";
-        out_.write_line(jsonrpc::error_response(jsonrpc::sniff_id(line).value_or(nullptr),
-                                                jsonrpc::kParseError, why));
-        log_.error("dropped a stdin line that is not valid JSON");
-        return;
+    json id;                    // for an error about this line, should anything below throw
+    bool started_init = false;  // this line began a handshake that later lines wait for
+    try {
+        // Bounded like the server's messages, though the host is trusted: nothing in the
+        // relay may recurse through a document of any depth (relearn_tools copies _meta).
+        json message = parse_json(line);
+        if (message.is_discarded()) {
+            bool deep = json_text_deeper_than(line, kMaxJsonDepth);
+            std::string why = "mcp-auth: the message " +
+                              (deep ? depth_problem() : "is not valid JSON (or not UTF-8)") +
+                              ", so it was not sent";
+            out_.write_line(jsonrpc::error_response(
+                jsonrpc::sniff_id(line).value_or(nullptr),
+                deep ? jsonrpc::kInvalidRequest : jsonrpc::kParseError, why));
+            log_.error(deep ? "dropped a stdin line that " + depth_problem()
+                            : std::string("dropped a stdin line that is not valid JSON"));
+            return;
+        }
+        dispatch_message(message, std::move(line), releasing, id, started_init);
+    } catch (const std::exception& e) {
+        // Nothing may stay waiting for this line: its request is forgotten (and answered),
+        // a handshake that never went out releases the lines held for it.
+        log_.error("internal error while reading a message from the client: " +
+                   std::string(e.what()) + "; it was not sent");
+        if (!id.is_null()) {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                pending_.erase(id.dump());
+            }
+            out_.write_line(jsonrpc::error_response(
+                id, jsonrpc::kInternalError,
+                "mcp-auth: internal error (" + std::string(e.what()) +
+                    "), so the message was not sent. Try again; if it happens again, report it "
+                    "with the output of --verbose."));
+        }
+        if (started_init) finish_initialize(Reply{});
     }
+}
+
+void Relay::dispatch_message(const json& message, std::string&& line, bool releasing, json& id,
+                             bool& started_init) {
     auto info = jsonrpc::classify(message);
     if (info.kind == jsonrpc::Kind::Invalid) {
         out_.write_line(
@@ -125,9 +196,11 @@ void Relay::dispatch(std::string&& line, bool releasing) {
             held_.push_back(std::move(line));
             return;
         }
+        if (info.kind == jsonrpc::Kind::Request) id = info.id;
         if (initialize) {
             // A new session starts; nothing may overtake the handshake.
             init_in_flight_ = true;
+            started_init = true;
             session_id_.clear();
             negotiated_version_.clear();
             init_line_ = line;
@@ -201,10 +274,20 @@ void Relay::submit(std::shared_ptr<Job> job) {
         queue_.push_back(std::move(job));
         ++in_flight_;
         if (queue_.size() > idle_workers_ && workers_.size() < options_.max_connections) {
-            auto worker = std::make_unique<Worker>();
-            Worker* self = worker.get();
-            workers_.push_back(std::move(worker));
-            self->thread = std::thread([this] { worker_loop(); });
+            workers_.push_back(std::make_unique<Worker>());
+            try {
+                workers_.back()->thread = std::thread([this] { worker_loop(); });
+            } catch (const std::system_error& e) {
+                // Out of threads: the connections already open take the job in turn.
+                workers_.pop_back();
+                if (workers_.empty()) {
+                    queue_.pop_back();
+                    --in_flight_;
+                    throw;
+                }
+                log_.error("could not open another connection (" + std::string(e.what()) +
+                           "); the request waits for a free one");
+            }
         }
     }
     // Woken after the unlock, the worker does not block again at once on the mutex.
@@ -223,7 +306,13 @@ void Relay::worker_loop() {
         auto job = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
-        run(*conn, *job);
+        try {
+            run(*conn, *job);
+        } catch (const std::exception& e) {
+            recover(*job, e.what());
+        } catch (...) {
+            recover(*job, "unknown exception");
+        }
         lock.lock();
         if (--in_flight_ == 0) idle_cv_.notify_all();
     }
@@ -239,20 +328,24 @@ HttpResult Relay::exchange(HttpConnection& conn, Job& job, const std::string& cr
         reply.session_id = find_header(headers, "Mcp-Session-Id");
         reply.www_authenticate = find_header(headers, "WWW-Authenticate");
         if (status >= 200 && status < 300 && starts_with(reply.content_type, "text/event-stream")) {
-            reply.sse = std::make_unique<SseParser>([&](const SseEvent& event) {
-                reply.pending_bytes = 0;
-                if (event.type == "message") deliver(event.data, &job, reply);
-            });
+            // The parser outlives this call (resume() feeds it): it captures no local.
+            Reply* r = &reply;
+            Job* j = &job;
+            reply.sse = std::make_unique<SseParser>(
+                [this, r, j](const SseEvent& event) {
+                    if (event.type == "message") deliver(event.data, j, *r);
+                },
+                limit,
+                // An event over the limit in the reply to a request: the reply is.
+                [r](std::string_view, size_t) { r->too_big = true; });
             reply.sse_events = true;
         }
         return true;
     };
     auto on_body = [&](std::string_view chunk) {
         if (reply.sse) {
-            reply.pending_bytes += chunk.size();
-            if (reply.pending_bytes > limit) return reply.too_big = true, false;
             reply.sse->feed(chunk);
-            return true;
+            return !reply.too_big;
         }
         if (reply.body.size() + chunk.size() > limit) return reply.too_big = true, false;
         reply.body.append(chunk);
@@ -265,7 +358,16 @@ HttpResult Relay::exchange(HttpConnection& conn, Job& job, const std::string& cr
         reply.sent_session = session_id_;
     }
     if (!reply.sent_session.empty()) headers.push_back({"Mcp-Session-Id", reply.sent_session});
-    return conn.send("POST", options_.server.target, headers, job.body, on_head, on_body);
+    HttpResult result = conn.send(
+        "POST", options_.server.target, headers, job.body,
+        [&](int status, const HeaderList& h) {
+            return guarded(reply.failure, [&] { return on_head(status, h); });
+        },
+        [&](std::string_view chunk) {
+            return guarded(reply.failure, [&] { return on_body(chunk); });
+        });
+    if (reply.failure) std::rethrow_exception(reply.failure);
+    return result;
 }
 
 void Relay::run(HttpConnection& conn, Job& job) {
@@ -328,7 +430,10 @@ void Relay::run(HttpConnection& conn, Job& job) {
                    reply.content_type + " (" + std::to_string(ms) + " ms)");
     }
     bool initialize = job.is_request() && job.info.method == "initialize";
-    if (initialize) finish_initialize(reply);
+    if (initialize) {
+        job.init_finished = true;
+        finish_initialize(reply);
+    }
 
     bool answered = take_answered(job);
     if (job.replay) return;
@@ -371,7 +476,7 @@ bool Relay::reinitialize(HttpConnection& conn, const std::string& expired,
         "the server no longer knows the session; starting a new one (replaying the client's "
         "initialize)");
     auto replay = [&](const std::string& line, Reply& reply) {
-        json message = json::parse(line, nullptr, false);
+        json message = parse_json(line);
         std::shared_ptr<Job> job;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -404,7 +509,7 @@ bool Relay::reinitialize(HttpConnection& conn, const std::string& expired,
 }
 
 bool Relay::relearn_tools(HttpConnection& conn, Job& job, const std::string& credential) {
-    json call = json::parse(job.body, nullptr, false);
+    json call = parse_json(job.body);
     if (!call.is_object()) return false;
     json list = {{"jsonrpc", "2.0"}, {"id", "mcp-auth-tools-list"}, {"method", "tools/list"}};
     if (call.contains("params") && call["params"].is_object() && call["params"].contains("_meta"))
@@ -428,7 +533,7 @@ bool Relay::relearn_tools(HttpConnection& conn, Job& job, const std::string& cre
 
 void Relay::resume(HttpConnection& conn, Job& job, Reply& reply) {
     // Each attempt continues after the last event seen; the server's `retry` sets the pace.
-    for (int attempt = 0; attempt < 5 && !reply.answered; ++attempt) {
+    for (int attempt = 0; attempt < 5 && !reply.answered && !reply.too_big; ++attempt) {
         auto delay = std::chrono::milliseconds(reply.sse->retry_ms().value_or(1000));
         {
             std::unique_lock<std::mutex> lock(mutex_);
@@ -448,9 +553,13 @@ void Relay::resume(HttpConnection& conn, Job& job, Reply& reply) {
                 return streaming;
             },
             [&](std::string_view chunk) {
-                reply.sse->feed(chunk);
-                return !reply.answered;  // the answer is in: close this stream
+                return guarded(reply.failure, [&] {
+                    // The same bounded parser as the POST's: an event over the limit ends it.
+                    reply.sse->feed(chunk);
+                    return !reply.answered && !reply.too_big;  // the answer is in: close it
+                });
             });
+        if (reply.failure) std::rethrow_exception(reply.failure);
         if (!streaming || (result.cancelled && !reply.answered && stopping_)) return;
     }
 }
@@ -478,38 +587,45 @@ void Relay::report_auth_failure(const Job& job, const Reply& reply, const Error&
 
 void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
     // An event without data (an SSE priming event that carries only an id) is no message.
-    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
-    json message = json::parse(text, nullptr, false);
-    if (message.is_discarded() || !message.is_object()) {
-        log_.error("the server sent a message that is not a JSON object; it was dropped");
-        return;
-    }
-    bool rewritten = false;
-    auto id = message.find("id");
-    if (id != message.end() && !message.contains("method") &&
-        (message.contains("result") || message.contains("error"))) {
+    size_t start = text.find_first_not_of(" \t\r\n");
+    if (start == std::string_view::npos) return;
+    // Read without building a document: a depth scan, a validating pass that stores
+    // nothing (json::accept: no recursion, no allocation) and the top-level members
+    // (sniff_envelope). A parsed document costs 8 to 16 times its text (a 64 MiB reply of
+    // [0,0,...] would take a gigabyte) and twice the time of accept; only the replies the
+    // relay reads inside (initialize, a 2026-07-28 tools/list) are parsed, bounded.
+    if (json_text_deeper_than(text, kMaxJsonDepth))
+        return refuse(text, depth_problem(), job, reply);
+    if (!json::accept(text)) return refuse(text, "is not valid JSON (or not UTF-8)", job, reply);
+    if (text[start] != '{') return refuse(text, "is not a JSON object", job, reply);
+    std::optional<json> message;  // parsed only when needed
+    auto envelope = jsonrpc::sniff_envelope(text);
+    bool response =
+        envelope.has_id && !envelope.has_method && (envelope.has_result || envelope.has_error);
+    if (response && envelope.id) {
         // A response: whichever stream it came on, its request is answered.
         std::lock_guard<std::mutex> lock(mutex_);
-        auto pending = pending_.find(id->dump());
+        auto pending = pending_.find(envelope.id->dump());
         if (pending != pending_.end()) {
             if (pending->second) return;  // a resumed stream repeated it: deliver once
             pending->second = true;
         }
     }
-    if (job && job->is_request()) {
-        auto id = message.find("id");
-        bool response = id != message.end() && *id == job->info.id && !message.contains("method") &&
-                        (message.contains("result") || message.contains("error"));
-        if (response) {
-            reply.answered = true;
-            auto result = message.find("result");
-            if (result != message.end() && result->is_object()) {
+    bool rewritten = false;
+    if (job && job->is_request() && response && envelope.id && *envelope.id == job->info.id) {
+        reply.answered = true;
+        bool inspect = envelope.has_result && (job->info.method == "initialize" ||
+                                               (job->info.method == "tools/list" && job->modern));
+        if (inspect) {
+            if (!message) message = parse_json(text);
+            auto result = message->find("result");
+            if (result != message->end() && result->is_object()) {
                 if (job->info.method == "initialize") {
                     auto version = result->find("protocolVersion");
                     if (version != result->end() && version->is_string() &&
                         is_safe_header_value(version->get<std::string>()))
                         reply.protocol_version = version->get<std::string>();
-                } else if (job->info.method == "tools/list" && job->modern) {
+                } else {
                     std::lock_guard<std::mutex> lock(mutex_);
                     for (const auto& rejected : tool_headers_.learn(*result)) {
                         log_.error("ignoring tool \"" + rejected.tool +
@@ -521,8 +637,8 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
         }
     }
     if (job && job->replay) return;
-    if (rewritten && !jsonrpc::nested_deeper_than(message, 256)) {
-        out_.write_line(message.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (rewritten) {  // at most kMaxJsonDepth deep: dumping it recurses that far, no further
+        out_.write_line(message->dump(-1, ' ', false, json::error_handler_t::replace));
     } else {
         // Valid JSON has raw line breaks only between tokens: blanking them keeps the
         // message as it was, on one line, without re-serializing (or recursing into) it.
@@ -531,6 +647,79 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
         else
             out_.write_line(jsonrpc::one_line(text));
     }
+}
+
+void Relay::refuse(std::string_view text, const std::string& why, Job* job, Reply& reply) {
+    // A message mcp-auth will not pass on (too deep to walk safely, not JSON, too big) is
+    // not forwarded verbatim either: the client's JSON stack may be no better at it, and
+    // no real MCP message is like that. Instead, whoever waits for it gets an error:
+    // read from the top level of the text (sniff_envelope does not recurse).
+    reply.dropped = why;
+    auto envelope = jsonrpc::sniff_envelope(text);
+    if (envelope.has_method) {
+        // A request from the server is answered on the client's behalf, so the server is
+        // not left waiting; a notification (or a request without a usable id) is dropped.
+        log_.error(
+            "the server sent a " + std::string(envelope.has_id ? "request" : "notification") +
+            " that " + why + "; it was not passed on to the client" +
+            (envelope.has_id && !envelope.id ? " (its id is unusable, so it gets no answer)" : ""));
+        bool backlog;
+        {
+            // A server that floods us with such requests while it leaves our POSTs
+            // unanswered must not grow the queue: past a bound, no answer.
+            std::lock_guard<std::mutex> lock(mutex_);
+            backlog = queue_.size() >= kMaxQueuedAnswers;
+        }
+        if (backlog && envelope.id) log_.error("too many messages wait to be sent: not answered");
+        if (envelope.id && !backlog && !(job && job->replay))
+            dispatch(jsonrpc::error_response(*envelope.id, jsonrpc::kInvalidRequest,
+                                             "mcp-auth: the request " + why +
+                                                 ", so it was not passed on to the client"),
+                     false);
+        return;
+    }
+    log_.error("the server sent a message that " + why + "; it was dropped");
+    std::optional<json> id = envelope.id;
+    // A JSON reply to a POST holds nothing but the answer to its request, whatever its id.
+    if (!id && job && job->is_request() && !reply.sse) id = job->info.id;
+    if (!id) return;  // the request it answers, if any, fails when its stream ends
+    std::string what = job && *id == job->info.id ? "the server's reply to " + job->label()
+                                                  : std::string("the server's reply");
+    answer_instead(*id, job, reply, what + " " + why + ", so it was dropped");
+}
+
+void Relay::answer_instead(const json& id, Job* job, Reply& reply, const std::string& what) {
+    if (job && id == job->info.id) {
+        reply.answered = true;
+        if (job->replay) return;  // mcp-auth's own request: the client waits for nothing
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto pending = pending_.find(id.dump());
+        if (pending == pending_.end() || pending->second) return;  // nobody waits for it
+        pending->second = true;
+    }
+    json data = {{"host", options_.server.authority()}};
+    out_.write_line(
+        jsonrpc::error_response(id, jsonrpc::kTransportError, "mcp-auth: " + what + ".", data));
+}
+
+void Relay::recover(Job& job, std::string_view what) {
+    // Last line of defence: an exception in one job ends that job, never the relay, and
+    // leaves nothing waiting (the client's request, the lines held for a handshake).
+    log_.error("internal error while relaying " + job.label() + ": " + std::string(what));
+    if (job.is_request() && job.info.method == "initialize" && !job.init_finished && !job.replay) {
+        job.init_finished = true;
+        finish_initialize(Reply{});
+    }
+    bool answered = take_answered(job);
+    if (job.replay || !job.is_request() || answered) return;
+    json data = {{"host", options_.server.authority()}};
+    out_.write_line(jsonrpc::error_response(
+        job.info.id, jsonrpc::kInternalError,
+        "mcp-auth: internal error while relaying " + job.label() + " (" + std::string(what) +
+            "). Try again; if it happens again, report it with the output of --verbose.",
+        data));
 }
 
 bool Relay::take_answered(const Job& job) {
@@ -574,6 +763,8 @@ void Relay::report_failure(const Job& job, const Reply& reply, const HttpResult&
                             : " Check that the MCP server is running and that the URL is right.";
     } else if (reply.sse) {
         what = "the server closed the event stream before answering " + job.label();
+        if (!reply.dropped.empty())
+            what += " (it sent a message that " + reply.dropped + ", which was dropped)";
         hint = " Try again.";
     } else {
         what = "the server sent no JSON-RPC response to " + job.label() +
@@ -590,7 +781,7 @@ void Relay::report_failure(const Job& job, const Reply& reply, const HttpResult&
 
 std::string Relay::http_error(const Job& job, int status, const std::string& body) const {
     json data = {{"status", status}, {"host", options_.server.authority()}};
-    json parsed = json::parse(body, nullptr, false);
+    json parsed = parse_error_body(body);  // bounded: error.data is copied and dumped below
     if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
         const json& error = parsed["error"];
         if (error.contains("code") && error["code"].is_number_integer() &&
@@ -615,7 +806,12 @@ void Relay::start_listen_stream() {
         return;
     listen_started_ = true;
     if (listen_thread_.joinable()) return;  // one listener per process; a new session reuses it
-    listen_thread_ = std::thread([this] { listen_loop(); });
+    try {
+        listen_thread_ = std::thread([this] { listen_loop(); });
+    } catch (const std::system_error& e) {
+        log_.error("could not listen to the server's event stream (" + std::string(e.what()) +
+                   "); its notifications arrive only with replies");
+    }
 }
 
 void Relay::listen_loop() {
@@ -635,48 +831,78 @@ void Relay::listen_loop() {
             if (stopping_) break;
             session = session_id_;
         }
-        HeaderList headers = session_headers();
-        headers.push_back({"Accept", "text/event-stream"});
-        if (!last_event_id.empty()) headers.push_back({"Last-Event-ID", last_event_id});
-        Reply reply;
-        SseParser parser([&](const SseEvent& event) {
-            if (event.type == "message") deliver(event.data, nullptr, reply);
-        });
-        bool streaming = false;
-        auto on_head = [&](int status, const HeaderList& h) {
-            reply.status = status;
-            streaming = status == 200 &&
-                        starts_with(lower(find_header(h, "Content-Type")), "text/event-stream");
-            return streaming;
-        };
-        auto on_body = [&](std::string_view chunk) {
-            failures = 0;
-            parser.feed(chunk);
-            return true;
-        };
-        HttpResult result =
-            conn->send("GET", options_.server.target, headers, "", on_head, on_body);
-        log_.debug("GET event stream -> " +
-                   (reply.status ? "HTTP " + std::to_string(reply.status) : result.error));
-        if (!parser.last_event_id().empty()) last_event_id = parser.last_event_id();
-        if (result.cancelled && !streaming) {
-            if (reply.status != 404 || session.empty()) {
-                log_.debug("the server offers no GET stream (HTTP " + std::to_string(reply.status) +
-                           ")");
+        std::optional<long> retry_ms;
+        try {
+            HeaderList headers = session_headers();
+            headers.push_back({"Accept", "text/event-stream"});
+            if (!last_event_id.empty()) headers.push_back({"Last-Event-ID", last_event_id});
+            Reply reply;
+            // Bounded: an event over --max-message-bytes is skipped (said on stderr, and
+            // answered with an error if it was the reply to a request), the stream goes on.
+            SseParser parser(
+                [&](const SseEvent& event) {
+                    if (event.type == "message") deliver(event.data, nullptr, reply);
+                },
+                options_.max_message_bytes,
+                [&](std::string_view prefix, size_t) {
+                    refuse(prefix,
+                           "is over the " + describe_size(options_.max_message_bytes) +
+                               " limit (--max-message-bytes), on the server's event stream",
+                           nullptr, reply);
+                });
+            bool streaming = false;
+            auto on_head = [&](int status, const HeaderList& h) {
+                reply.status = status;
+                streaming = status == 200 &&
+                            starts_with(lower(find_header(h, "Content-Type")), "text/event-stream");
+                return streaming;
+            };
+            auto on_body = [&](std::string_view chunk) {
+                failures = 0;
+                parser.feed(chunk);
+                return true;
+            };
+            HttpResult result = conn->send(
+                "GET", options_.server.target, headers, "",
+                [&](int status, const HeaderList& h) {
+                    return guarded(reply.failure, [&] { return on_head(status, h); });
+                },
+                [&](std::string_view chunk) {
+                    return guarded(reply.failure, [&] { return on_body(chunk); });
+                });
+            if (!parser.last_event_id().empty()) last_event_id = parser.last_event_id();
+            retry_ms = parser.retry_ms();
+            if (reply.failure) std::rethrow_exception(reply.failure);
+            log_.debug("GET event stream -> " +
+                       (reply.status ? "HTTP " + std::to_string(reply.status) : result.error));
+            if (result.cancelled && !streaming) {
+                if (reply.status != 404 || session.empty()) {
+                    log_.debug("the server offers no GET stream (HTTP " +
+                               std::to_string(reply.status) + ")");
+                    break;
+                }
+                // The session expired: wait until a request renews it, then listen on the new
+                // one.
+                last_event_id.clear();
+                std::unique_lock<std::mutex> lock(mutex_);
+                stop_cv_.wait(lock, [&] { return stopping_ || session_id_ != session; });
+                continue;
+            }
+            if (!result.error.empty() && !result.cancelled && ++failures > 5) {
+                log_.error("giving up on the server's event stream: " + result.error);
                 break;
             }
-            // The session expired: wait until a request renews it, then listen on the new one.
-            last_event_id.clear();
-            std::unique_lock<std::mutex> lock(mutex_);
-            stop_cv_.wait(lock, [&] { return stopping_ || session_id_ != session; });
-            continue;
+        } catch (const std::exception& e) {
+            // The stream is lost, never the relay: reconnect, as after a network failure.
+            log_.error("internal error on the server's event stream: " + std::string(e.what()));
+            if (++failures > 5) {
+                log_.error("giving up on the server's event stream");
+                break;
+            }
         }
-        if (!result.error.empty() && !result.cancelled && ++failures > 5) {
-            log_.error("giving up on the server's event stream: " + result.error);
-            break;
-        }
-        // Reconnect after the delay the server asked for (SSE `retry`), 1 s by default.
-        auto delay = std::chrono::milliseconds(parser.retry_ms().value_or(1000));
+        // Reconnect after the delay the server asked for (SSE `retry`), 1 s by default; at
+        // least 100 ms, so a server that closes at once with `retry: 0` cannot spin us.
+        auto delay = std::chrono::milliseconds(std::max(100L, retry_ms.value_or(1000)));
         std::unique_lock<std::mutex> lock(mutex_);
         if (stop_cv_.wait_for(lock, delay, [&] { return stopping_; })) break;
     }

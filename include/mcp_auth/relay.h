@@ -59,6 +59,10 @@ private:
     struct Worker;
 
     void dispatch(std::string&& line, bool releasing);
+    // dispatch() for a parsed line; sets `id` (a request's) and `started_init` as it goes,
+    // so that dispatch() can clean up after an exception.
+    void dispatch_message(const nlohmann::json& message, std::string&& line, bool releasing,
+                          nlohmann::json& id, bool& started_init);
     // A job for one client message, with its protocol headers (not the session's: those
     // are added when it is sent). Called with mutex_ held.
     std::shared_ptr<Job> make_job(const nlohmann::json& message, jsonrpc::MessageInfo info,
@@ -83,6 +87,14 @@ private:
     void report_auth_failure(const Job& job, const Reply& reply, const Error& error);
     // Writes one server message to stdout (unless replaying); notes which request it answers.
     void deliver(std::string_view text, Job* job, Reply& reply);
+    // A server message that is not relayed (`why`: too deep, not JSON, too big): a request
+    // in it is answered with an error on the client's behalf, a response is replaced by
+    // an error for the request it answers (its id read from the text without parsing).
+    void refuse(std::string_view text, const std::string& why, Job* job, Reply& reply);
+    // Answers the client's pending request `id` with an error instead of the server's reply.
+    void answer_instead(const nlohmann::json& id, Job* job, Reply& reply, const std::string& what);
+    // After an exception in run(): the job's request gets an error, nothing stays waiting.
+    void recover(Job& job, std::string_view what);
     bool take_answered(const Job& job);
     void finish_initialize(const Reply& reply);
     void report_failure(const Job& job, const Reply& reply, const HttpResult& result);
