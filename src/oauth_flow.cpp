@@ -88,10 +88,17 @@ AuthorizationRequest make_authorization_request(const ServerMetadata& server,
     return req;
 }
 
+bool constant_time_equals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
 Expected<std::string> check_callback(const QueryParams& query,
                                      const AuthorizationRequest& request) {
     auto state = query_value(query, "state");
-    if (!state || *state != request.state)
+    if (!state || !constant_time_equals(*state, request.state))
         return make_error(
             ErrorKind::Invalid,
             "the browser returned a response that does not belong to this login (state mismatch); "

@@ -43,9 +43,14 @@ AuthorizationRequest make_authorization_request(
     const ServerMetadata& server, const std::string& client_id, const std::string& redirect_uri,
     const std::string& scope, const std::string& resource, std::string state, std::string verifier);
 
+// Equality of two secrets (state, a cookie) in time that depends on their lengths only, so
+// that a caller cannot learn a secret byte by byte from how fast it is refused.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
 // Judges the loopback callback's query (RFC 6749 §4.1.2, RFC 9207 §2.4). Returns the
-// authorization code. A state mismatch is Invalid (someone else's redirect); an `iss`
-// mismatch never shows the server's error_description (it may be an attacker's text).
+// authorization code. `state` is compared in constant time. A state mismatch is Invalid (someone
+// else's redirect); an `iss` mismatch never shows the server's error_description (it may be an
+// attacker's text).
 Expected<std::string> check_callback(const QueryParams& query, const AuthorizationRequest& request);
 
 // --- token endpoint requests (form bodies) ---

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The "browser" mcp-auth opens during the conformance runs ($MCP_AUTH_BROWSER):
 //
-//   node browser.mjs <authorization URL>
+//   node browser.mjs <URL>   (mcp-auth's one-time /start page)
 //
 // The conformance suite's authorization servers approve GET /authorize at once
 // with a 302 to redirect_uri?code=...&state=..., so logging in only needs the
 // redirects followed until mcp-auth's loopback callback has answered. This
-// script does that with fetch, hop by hop, and nothing else: no cookies, no
-// forms. It only talks to loopback hosts (every conformance server is
+// script does that with fetch, hop by hop, and nothing else: no forms, and
+// cookies only as far as mcp-auth needs them (the URL it opens is its one-time
+// /start page, which sets a cookie, Path=/callback, that the callback must
+// carry: kept per host name and sent to paths under the cookie's path). It only talks to loopback hosts (every conformance server is
 // http://localhost:<port>), stops after MAX_HOPS redirects, and gives up at
 // its own deadline, so it can never outlive a run by long.
 //
@@ -28,12 +30,39 @@ function isLoopback(url) {
     && (LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname));
 }
 
+/** Cookies by host name (browsers share them across ports): [{host, path, name, value}]. */
+const jar = [];
+
+function storeCookies(url, response) {
+  for (const header of response.headers.getSetCookie()) {
+    const [pair, ...attrs] = header.split(';');
+    const eq = pair.indexOf('=');
+    if (eq < 1) continue;
+    const name = pair.slice(0, eq).trim();
+    const pathAttr = attrs.map((a) => a.trim()).find((a) => /^path=/i.test(a));
+    const path = pathAttr ? pathAttr.slice(5) : '/';
+    const i = jar.findIndex((c) => c.host === url.hostname && c.path === path && c.name === name);
+    if (i >= 0) jar.splice(i, 1);
+    jar.push({ host: url.hostname, path, name, value: pair.slice(eq + 1).trim() });
+  }
+}
+
+function cookieHeader(url) {
+  const under = (c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`);
+  const pairs = jar.filter((c) => c.host === url.hostname && under(c)).map((c) => `${c.name}=${c.value}`);
+  return pairs.length ? pairs.join('; ') : undefined;
+}
+
 async function follow(start) {
   const signal = AbortSignal.timeout(DEADLINE_MS);
   let url = new URL(start);
   for (let hop = 0; hop <= MAX_HOPS; hop++) {
     if (!isLoopback(url)) throw new Error(`refusing to visit a non-loopback URL: ${url.origin}${url.pathname}`);
-    const response = await fetch(url, { redirect: 'manual', signal, headers: { Accept: 'text/html,*/*' } });
+    const headers = { Accept: 'text/html,*/*' };
+    const cookie = cookieHeader(url);
+    if (cookie) headers.Cookie = cookie;
+    const response = await fetch(url, { redirect: 'manual', signal, headers });
+    storeCookies(url, response);
     const body = await response.text();
     const location = response.headers.get('location');
     // Query strings carry codes and states: log the path only.

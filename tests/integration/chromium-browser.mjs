@@ -10,15 +10,19 @@
 // --user-data-dir, removed afterwards), fills the login form with
 // $TEST_BROWSER_USER / $TEST_BROWSER_PASSWORD (defaults dev@example.com /
 // dev-password), clicks the first button of the consent page, and waits for
-// a page outside the authorization server (mcp-auth's loopback callback).
-// It appends the same JSON line to $TEST_BROWSER_LOG, with final_text the
+// the browser to come back to the origin it started at (mcp-auth's loopback
+// listener: <url> is its one-time /start page, which redirects to the
+// authorization server and sets the cookie the callback must carry; Chromium
+// keeps it like any cookie).
+// It appends the same JSON line to $TEST_BROWSER_LOG (url: the authorization
+// request the start page redirected to; start_url: <url>), with final_text the
 // final page's visible text (document.body.innerText). Deadline 30 s.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { browserUser, detachAndRun } from './scripted-browser.mjs';
+import { browserUser, detachAndRun, isStartPage } from './scripted-browser.mjs';
 
 const EXECUTABLE = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const FLAGS = [
@@ -29,7 +33,7 @@ const FLAGS = [
 async function browse(startUrl, budgetMs) {
   const { chromium } = await import('playwright-core');
   const { user, password } = browserUser();
-  const asOrigin = new URL(startUrl).origin;
+  const listenerOrigin = new URL(startUrl).origin;
   const profile = mkdtempSync(join(tmpdir(), 'mcp-auth-chromium-'));
   const deadline = Date.now() + budgetMs;
   const left = () => Math.max(1000, deadline - Date.now());
@@ -44,12 +48,18 @@ async function browse(startUrl, budgetMs) {
     const page = context.pages()[0] ?? await context.newPage();
     page.setDefaultTimeout(left());
     let finalStatus = null;
-    page.on('response', (r) => { if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) finalStatus = r.status(); });
+    let authorizationUrl = startUrl;
+    page.on('response', (r) => {
+      if (!r.request().isNavigationRequest() || r.frame() !== page.mainFrame()) return;
+      finalStatus = r.status();
+      const location = r.headers().location;
+      if (isStartPage(new URL(r.url())) && location && authorizationUrl === startUrl) authorizationUrl = new URL(location, r.url()).href;
+    });
 
     await page.goto(startUrl, { waitUntil: 'load' });
     let pages = 1;
-    // Submit pages of the authorization server until the browser leaves it.
-    while (new URL(page.url()).origin === asOrigin && pages < 10) {
+    // Submit pages of the authorization server until the browser is back on the listener.
+    while (new URL(page.url()).origin !== listenerOrigin && pages < 10) {
       const password_ = page.locator('input[type=password]');
       const form = page.locator('form').first();
       if ((await form.count()) === 0) break;
@@ -66,6 +76,8 @@ async function browse(startUrl, budgetMs) {
     }
     await page.waitForLoadState('load');
     return {
+      url: authorizationUrl,
+      start_url: startUrl,
       final_url: page.url(),
       final_status: finalStatus,
       final_text: (await page.evaluate(() => document.body?.innerText ?? '')).replace(/\s+/g, ' ').trim(),

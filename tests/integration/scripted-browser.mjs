@@ -7,7 +7,9 @@
 // It returns at once (mcp-auth does not wait for its browser): the work is
 // done by a detached copy of itself with no stdio, so nothing it does can
 // reach mcp-auth's stdout. That copy follows redirects with its own cookie
-// jar, submits the first form of each page it lands on, filling the login
+// jar (<url> is mcp-auth's one-time /start page, which redirects to the
+// authorization server and sets the cookie, Path=/callback, that the callback
+// must carry), submits the first form of each page it lands on, filling the login
 // form with $TEST_BROWSER_USER / $TEST_BROWSER_PASSWORD (defaults
 // dev@example.com / dev-password) and confirming consent, until a page has no
 // form left to submit: normally mcp-auth's loopback callback page. It gives
@@ -15,8 +17,11 @@
 // form twice (a login form shown again means the password was refused).
 //
 // With $TEST_BROWSER_LOG set it appends one JSON line when done:
-//   {"url": <the URL it was given>, "final_url", "final_status", "final_text",
-//    "pages", "user", "error", "time"}
+//   {"url", "start_url", "final_url", "final_status", "final_text", "pages",
+//    "user", "error", "time"}
+// url is the authorization request: where the /start page it was given
+// redirected to (the URL itself when it was not such a page); start_url is the
+// URL it was given.
 // final_text is the final page's visible text (tags dropped, whitespace
 // collapsed). Tests count browser openings with these lines.
 
@@ -155,6 +160,9 @@ class CookieJar {
 // ---------------------------------------------------------------------------
 // The browsing loop
 
+/** mcp-auth's one-time loopback start page (it redirects to the authorization URL). */
+export const isStartPage = (url) => url.protocol === 'http:' && url.hostname === '127.0.0.1' && url.pathname === '/start';
+
 async function browse(startUrl, budgetMs) {
   const { user, password } = browserUser();
   const jar = new CookieJar();
@@ -162,6 +170,7 @@ async function browse(startUrl, budgetMs) {
   const signal = AbortSignal.timeout(budgetMs);
   let request = { url: new URL(startUrl), method: 'GET', body: undefined };
   let last;
+  let authorizationUrl = startUrl;
   for (let pages = 1; pages <= MAX_PAGES; pages++) {
     const headers = { 'User-Agent': 'mcp-auth-scripted-browser', Accept: 'text/html,*/*' };
     const cookie = jar.header(request.url);
@@ -170,9 +179,10 @@ async function browse(startUrl, budgetMs) {
     const response = await fetch(request.url, { method: request.method, headers, body: request.body, redirect: 'manual', signal });
     jar.store(request.url, response);
     const text = await response.text();
-    last = { final_url: request.url.href, final_status: response.status, final_text: pageText(text), pages, user };
-
     const location = response.headers.get('location');
+    if (pages === 1 && isStartPage(request.url) && location) authorizationUrl = new URL(location, request.url).href;
+    last = { url: authorizationUrl, start_url: startUrl, final_url: request.url.href, final_status: response.status, final_text: pageText(text), pages, user };
+
     if (response.status >= 300 && response.status < 400 && location) {
       request = { url: new URL(location, request.url), method: 'GET', body: undefined };
       continue;

@@ -170,3 +170,12 @@ TEST_CASE("choose_client_auth") {
     CHECK(choose_client_auth(true, true, "", {}) == "private_key_jwt");
     CHECK(choose_client_auth(false, true, "", {}) == "private_key_jwt");
 }
+
+TEST_CASE("constant_time_equals") {
+    CHECK(constant_time_equals("", ""));
+    CHECK(constant_time_equals("STATE-abc", "STATE-abc"));
+    CHECK_FALSE(constant_time_equals("STATE-abc", "STATE-abd"));
+    CHECK_FALSE(constant_time_equals("STATE-abc", "STATE-ab"));
+    CHECK_FALSE(constant_time_equals("", "x"));
+    CHECK_FALSE(constant_time_equals(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
