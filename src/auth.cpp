@@ -1,9 +1,11 @@
 #include "mcp_auth/auth.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "mcp_auth/base64.h"
 #include "mcp_auth/crypto.h"
+#include "mcp_auth/json_limits.h"
 #include "mcp_auth/jwt.h"
 #include "mcp_auth/loopback.h"
 #include "mcp_auth/process_lock.h"
@@ -38,10 +40,48 @@ bool is_auth_code(const Error& e, std::initializer_list<const char*> codes) {
     return std::any_of(codes.begin(), codes.end(), [&](const char* c) { return e.code == c; });
 }
 
+// A refresh the authorization server could not answer (5xx, 429, connection refused) is
+// tried this many times, waiting kRefreshBackoff[i] before try i+1: about 1.5 s in all.
+constexpr int kRefreshAttempts = 3;
+constexpr std::chrono::milliseconds kRefreshBackoff[] = {std::chrono::milliseconds(500),
+                                                         std::chrono::milliseconds(1000)};
+// How long a refresh that failed that way answers every request with its error, instead
+// of another round of tries (a relay sends many requests at once).
+constexpr auto kRefreshFailureMemory = std::chrono::seconds(5);
+
+// Waits `delay`, or less when `cancelled` is set meanwhile.
+void sleep_unless(const std::atomic<bool>& cancelled, std::chrono::milliseconds delay) {
+    auto until = std::chrono::steady_clock::now() + delay;
+    while (!cancelled && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+// A URL from the network, for a log line: the query (which may hold a credential) hidden.
+std::string shown_url(const std::string& url) {
+    std::string error;
+    auto parsed = parse_url(url, &error);
+    return parsed ? parsed->display() : std::string("(an invalid URL)");
+}
+
 }  // namespace
 
 Authenticator::Authenticator(AuthOptions options, AuthContext context)
-    : options_(std::move(options)), ctx_(std::move(context)) {}
+    : options_(std::move(options)), ctx_(std::move(context)) {
+    if (options_.http.total_timeout.count() == 0)
+        options_.http.total_timeout = options_.http.read_timeout;
+}
+
+namespace {
+
+// How long a process may wait for the refresh lock: as long as its holder can keep it. The
+// holder's every exchange ends by its own deadline (connect + total), it tries at most
+// kRefreshAttempts times with the backoff between, and the store calls are bounded too.
+std::chrono::milliseconds refresh_lock_budget(const HttpOptions& http) {
+    auto exchange = http.connect_timeout + http.total_timeout;
+    return kRefreshAttempts * exchange + std::chrono::milliseconds(1500) + std::chrono::seconds(15);
+}
+
+}  // namespace
 
 // --- the store ---------------------------------------------------------------------
 
@@ -58,6 +98,12 @@ Expected<std::optional<TokenRecord>> Authenticator::load_locked() {
     }
     current_ = std::move(newest);
     loaded_ = true;
+    if (current_) {
+        had_login_ = true;
+        logged_out_ = false;
+    } else if (had_login_) {
+        logged_out_ = true;  // someone removed it: `mcp-auth logout`
+    }
     return current_;
 }
 
@@ -67,10 +113,41 @@ Expected<std::optional<TokenRecord>> Authenticator::stored() {
 }
 
 Status Authenticator::save(const TokenRecord& record) {
-    auto ok = ctx_.store.put(record.key(), record.label(), record.to_json().dump());
+    auto ok = ctx_.store.put(record.key(), record.label(), json_text(record.to_json()));
     if (!ok) return ok.error();
     current_ = record;
     loaded_ = true;
+    had_login_ = true;
+    logged_out_ = false;
+    return Ok{};
+}
+
+Status Authenticator::retry_unsaved(bool holding_refresh_lock) {
+    if (!unsaved_) return Ok{};
+    // Under the refresh lock, and only while the login it replaces is still stored: a
+    // login removed meanwhile (logout) is not written back.
+    Expected<ProcessLock> lock = ProcessLock();
+    if (!holding_refresh_lock) lock = ProcessLock::for_server(server(), "refresh");
+    if (lock && !holding_refresh_lock) {
+        if (auto ok = lock->lock(true, std::chrono::seconds(2), &cancel_flag_); !ok)
+            return ok.error();
+    }
+    auto stored = ctx_.store.get(unsaved_->key());
+    if (!stored) return stored.error();
+    if (!*stored) {
+        ctx_.log.info("the login for " + shown() +
+                      " was removed meanwhile; the refreshed login that could not be saved is "
+                      "dropped");
+        unsaved_.reset();
+        current_.reset();
+        loaded_ = false;
+        logged_out_ = true;
+        return Ok{};
+    }
+    TokenRecord record = *unsaved_;
+    if (auto ok = save(record); !ok) return ok.error();
+    unsaved_.reset();
+    ctx_.log.debug("saved the refreshed login for " + shown() + " on a second try");
     return Ok{};
 }
 
@@ -93,17 +170,18 @@ Expected<std::string> Authenticator::first_document(const std::vector<std::strin
     bool only_not_found = true;  // every URL answered 404: there is no such document
     for (const auto& url : urls) {
         auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
-        ctx_.log.debug("GET " + url + " -> " +
+        ctx_.log.debug("GET " + shown_url(url) + " -> " +
                        (res.status ? std::to_string(res.status) : res.error));
         only_not_found = only_not_found && res.error.empty() && res.status == 404;
         if (!res.error.empty()) {
             last_problem = res.error;
         } else if (res.status >= 300 && res.status < 400) {
             // Discovery never follows redirects: a document elsewhere could name any server.
-            last_problem = url + " redirected to " + find_header(res.headers, "Location") +
+            last_problem = shown_url(url) + " redirected to " +
+                           shown_url(find_header(res.headers, "Location")) +
                            "; mcp-auth does not follow redirects during discovery";
         } else if (res.status != 200) {
-            last_problem = url + " answered HTTP " + std::to_string(res.status);
+            last_problem = shown_url(url) + " answered HTTP " + std::to_string(res.status);
         } else {
             return std::move(res.body);
         }
@@ -111,15 +189,44 @@ Expected<std::string> Authenticator::first_document(const std::vector<std::strin
     return make_error(ErrorKind::Network, last_problem, only_not_found ? "not_found" : "");
 }
 
+Url Authenticator::as_anchor() const {
+    std::string error;
+    if (!options_.issuer.empty())
+        if (auto issuer = parse_url(options_.issuer, &error)) return *issuer;
+    return options_.server;
+}
+
+Status Authenticator::check_stored_endpoint(const std::string& url, const char* what) const {
+    return oauth::check_endpoint(url, as_anchor(), options_.allow_http, what);
+}
+
 Expected<oauth::ServerMetadata> Authenticator::fetch_server_metadata(const std::string& issuer,
                                                                      bool configured) {
-    if (auto ok = oauth::check_endpoint(issuer, "authorization server"); !ok) return ok.error();
+    // A configured issuer (--issuer, --idp-issuer) is a URL the user named: the policy for
+    // those, and it anchors its own endpoints. A discovered one is the server's word.
+    Url anchor = options_.server;
+    if (configured) {
+        std::string error;
+        auto url = parse_url(issuer, &error);
+        if (!url)
+            return make_error(ErrorKind::Invalid,
+                              "the configured issuer \"" + issuer + "\" is invalid: " + error);
+        if (auto refusal = check_url_policy(*url, options_.allow_http); !refusal.empty())
+            return make_error(ErrorKind::Invalid, "the configured issuer: " + refusal);
+        anchor = *url;
+    } else if (auto ok = oauth::check_endpoint(
+                   issuer, options_.server, options_.allow_http,
+                   "authorization server named by the protected resource metadata");
+               !ok) {
+        return ok.error();
+    }
     auto body = first_document(oauth::server_metadata_urls(issuer));
     if (!body)
         return make_error(ErrorKind::Network,
                           "could not read the metadata of the authorization server " + issuer +
                               ": " + body.error().message);
-    auto meta = oauth::parse_server_metadata(*body, issuer, configured);
+    auto meta =
+        oauth::parse_server_metadata(*body, issuer, configured, anchor, options_.allow_http);
     if (meta && !meta->s256_listed)
         ctx_.log.debug(
             "the authorization server " + issuer +
@@ -130,7 +237,12 @@ Expected<oauth::ServerMetadata> Authenticator::fetch_server_metadata(const std::
 Expected<Authenticator::Discovery> Authenticator::discover(const std::string& challenge) {
     if (discovery_) return *discovery_;
     Discovery d;
-    std::string resource = options_.server.to_string();
+    // RFC 8707 §2: the resource SHOULD NOT have a query, and the server URL's query may
+    // hold a credential (an API key): the AS never sees it. A PRM's `resource` is the
+    // server's own word and is sent as it is.
+    Url without_query = options_.server;
+    without_query.target = options_.server.path();
+    std::string resource = without_query.to_string();
     if (!options_.issuer.empty()) {
         // A server without protected resource metadata (Cognito-like): configured by hand.
         auto meta = fetch_server_metadata(options_.issuer, true);
@@ -140,11 +252,23 @@ Expected<Authenticator::Discovery> Authenticator::discover(const std::string& ch
         std::string from_header;
         if (auto bearer = find_bearer_challenge(challenge))
             from_header = bearer->param("resource_metadata");
+        // The server names this URL in its 401: the same policy as every URL it names
+        // (never link-local, loopback only from a loopback server, https). RFC 9728 §5.1
+        // lets the document live elsewhere, and its `resource` must name this server
+        // anyway (parse_resource_metadata), so another origin is allowed.
+        if (!from_header.empty())
+            if (auto ok = oauth::check_endpoint(
+                    from_header, options_.server, options_.allow_http,
+                    "resource_metadata URL in the server's 401 (WWW-Authenticate)");
+                !ok)
+                return make_error(
+                    ErrorKind::Invalid,
+                    "the server " + shown() + " cannot be logged in to: " + ok.error().message);
         auto body = first_document(oauth::resource_metadata_urls(options_.server, from_header));
         if (!body && body.error().code != "not_found")
             return make_error(ErrorKind::Invalid,
-                              "could not read the OAuth protected resource metadata of " +
-                                  server() + ": " + body.error().message);
+                              "could not read the OAuth protected resource metadata of " + shown() +
+                                  ": " + body.error().message);
         if (!body) {
             auto legacy = legacy_server_metadata(body.error().message);
             if (!legacy) return legacy.error();
@@ -175,14 +299,15 @@ Expected<oauth::ServerMetadata> Authenticator::legacy_server_metadata(const std:
     auto no_prm = [&](const std::string& more) {
         return make_error(
             ErrorKind::Invalid,
-            "the server " + server() + " publishes no OAuth protected resource metadata (" + why +
+            "the server " + shown() + " publishes no OAuth protected resource metadata (" + why +
                 ")" + more +
                 ". If it uses an authorization server configured by hand, pass --issuer "
                 "<authorization server URL> (with --client-id and --scope as needed).");
     };
     auto body = first_document(oauth::server_metadata_urls(origin));
     if (body) {
-        auto meta = oauth::parse_server_metadata(*body, origin, false);
+        auto meta = oauth::parse_server_metadata(*body, origin, false, options_.server,
+                                                 options_.allow_http);
         if (!meta)
             return no_prm(", and its origin's metadata is unusable: " + meta.error().message);
         return meta;
@@ -251,7 +376,7 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
                               " does not offer dynamic client registration. Register mcp-auth "
                               "there as a public native client with the redirect URI "
                               "http://127.0.0.1/callback and pass --client-id <id>.");
-    auto body = oauth::registration_request(redirect_uri).dump();
+    auto body = json_text(oauth::registration_request(redirect_uri));
     auto res = http_fetch(d.server.registration_endpoint, "POST",
                           {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
                           body, options_.http);
@@ -262,7 +387,7 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
     if (!registered && !d.no_metadata.empty())
         return make_error(
             ErrorKind::Invalid,
-            "the server " + server() + " publishes no OAuth protected resource metadata (" +
+            "the server " + shown() + " publishes no OAuth protected resource metadata (" +
                 d.no_metadata + "), and its origin offers no client registration (" +
                 registered.error().message +
                 "). If it uses an authorization server configured by hand, pass --issuer "
@@ -272,7 +397,7 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
                         registered->token_endpoint_auth_method};
     if (auto ok =
             ctx_.store.put(ClientRecord::key(issuer), "mcp-auth client registration at " + issuer,
-                           record.to_json().dump());
+                           json_text(record.to_json()));
         !ok)
         return ok.error();
     ctx_.log.debug("registered client " + record.client_id + " at " + issuer);
@@ -283,8 +408,49 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
 
 // --- token endpoint --------------------------------------------------------------------
 
+bool Authenticator::pinned_client(const Client& client) const {
+    // A dynamic registration is bound to its issuer by its key; a configured client's
+    // secret (environment, keychain) or assertion key is not, so it is pinned.
+    if (client.registered || client.method == "none") return false;
+    return (!options_.client_id.empty() && client.id == options_.client_id) ||
+           client.method == "private_key_jwt";
+}
+
+Status Authenticator::check_issuer_pin(const Client& client, const std::string& issuer) {
+    if (!options_.issuer.empty()) {
+        if (issuer == options_.issuer) return Ok{};
+        return make_error(ErrorKind::Invalid, "refusing to send the credentials of client " +
+                                                  client.id + " to " + issuer +
+                                                  ": you configured the authorization server " +
+                                                  options_.issuer + " with --issuer");
+    }
+    auto pin = ctx_.store.get(issuer_pin_key(client.id));
+    if (!pin) return pin.error();
+    if (!*pin || **pin == issuer) return Ok{};
+    return make_error(
+        ErrorKind::Invalid,
+        "refusing to send the credentials of client " + client.id +
+            " to the authorization server " + issuer + ": they belong to " + **pin +
+            ", where this client first logged in, and the server " + shown() +
+            " now names another one. If the client really moved, pass --issuer " + issuer +
+            " (the pin follows it), or run `mcp-auth logout --all` to forget the pin.");
+}
+
+void Authenticator::pin_issuer(const Client& client, const std::string& issuer) {
+    auto pin = ctx_.store.get(issuer_pin_key(client.id));
+    if (pin && *pin && **pin == issuer) return;
+    if (auto ok = ctx_.store.put(issuer_pin_key(client.id),
+                                 "mcp-auth: client " + client.id + " belongs to " + issuer, issuer);
+        !ok)
+        ctx_.log.info("could not keep the authorization server of client " + client.id + " (" +
+                      ok.error().message + "); it is pinned again at the next login");
+}
+
 Status Authenticator::authenticate_client(const Client& client, const std::string& issuer,
                                           HeaderList& headers, QueryParams& form) {
+    // The one place client credentials are added to a request.
+    if (pinned_client(client))
+        if (auto ok = check_issuer_pin(client, issuer); !ok) return ok.error();
     auto drop_client_id = [&] {
         form.erase(std::remove_if(form.begin(), form.end(),
                                   [](const auto& p) { return p.first == "client_id"; }),
@@ -327,16 +493,21 @@ Authenticator::Client Authenticator::client_of(const TokenRecord& record) {
 
 Expected<oauth::TokenSet> Authenticator::call_token_endpoint(const std::string& endpoint,
                                                              QueryParams form, const Client& client,
-                                                             const std::string& issuer) {
+                                                             const std::string& issuer,
+                                                             bool* unavailable) {
     HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                           {"Accept", "application/json"}};
     if (auto ok = authenticate_client(client, issuer, headers, form); !ok) return ok.error();
     auto res = http_fetch(endpoint, "POST", headers, form_encode(form), options_.http);
+    if (unavailable)
+        *unavailable = res.error.empty() ? res.status >= 500 || res.status == 429 : !res.timed_out;
     if (!res.error.empty())
-        return make_error(ErrorKind::Network,
+        return make_error(res.timed_out ? ErrorKind::Timeout : ErrorKind::Network,
                           "could not reach the authorization server's token endpoint (" +
                               res.error + "); the stored login is kept, try again later");
-    return oauth::parse_token_response(res.status, res.body, ctx_.now());
+    auto tokens = oauth::parse_token_response(res.status, res.body, ctx_.now());
+    if (tokens && pinned_client(client)) pin_issuer(client, issuer);
+    return tokens;
 }
 
 TokenRecord Authenticator::record_from(const oauth::TokenSet& tokens, const Discovery& d,
@@ -395,15 +566,15 @@ Expected<TokenRecord> Authenticator::machine_login(const Discovery& d, const std
 Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std::string& scope,
                                                    bool allow_browser) {
     if (!allow_browser || !ctx_.browser_available())
-        return login_required(server(), "Logging in to " + server() +
-                                            " needs a browser, and none can be opened here.");
+        return login_required(
+            shown(), "Logging in to " + shown() + " needs a browser, and none can be opened here.");
     for (int attempt = 0;; ++attempt) {
         // Bind the callback port before anything can redirect to it.
         auto listener = CallbackListener::start(options_.callback_port);
         if (!listener) return listener.error();
         {
             std::lock_guard<std::mutex> lock(cancel_mutex_);
-            if (cancel_flag_) return login_required(server(), "The login was cancelled.");
+            if (cancel_flag_) return login_required(shown(), "The login was cancelled.");
             active_listener_ = listener->get();
         }
         auto client = client_for(d, (*listener)->redirect_uri());
@@ -411,21 +582,27 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
         auto request = oauth::make_authorization_request(
             d.server, client->id, (*listener)->redirect_uri(), scope, d.resource, make_state(),
             make_pkce_verifier());
-        ctx_.log.info("opening the browser to log in to " + server() +
+        // The browser (whose command line any local user can read) and the log get only
+        // the listener's one-time start page, never the URL with `state` and the challenge.
+        auto start_url = (*listener)->start_url(request.url);
+        if (!start_url) return start_url.error();
+        ctx_.log.info("opening the browser to log in to " + shown() +
                       " (scope: " + (scope.empty() ? "default" : scope) + ")");
-        if (!ctx_.open_browser(request.url))
-            ctx_.log.info("could not open the browser. Please visit this URL to log in:\n  " +
-                          request.url);
+        // One line each: the message, then the URL alone.
+        if (!ctx_.open_browser(*start_url))
+            ctx_.log.info("could not open the browser. Please visit this URL to log in:");
         else
-            ctx_.log.info("if the browser does not open, visit:\n  " + request.url);
+            ctx_.log.info("if the browser does not open, visit:");
+        ctx_.log.info("  " + *start_url);
 
         auto query = (*listener)->wait(options_.login_timeout, [&](const QueryParams& q) {
             auto code = oauth::check_callback(q, request);
             if (code)
                 return CallbackListener::Verdict{
-                    true, true, "mcp-auth received the login for " + server() + "."};
+                    true, true, "mcp-auth received the login for " + shown() + "."};
             // A response that is not ours (wrong state) does not end this login.
-            bool ours = query_value(q, "state") == request.state;
+            bool ours =
+                oauth::constant_time_equals(query_value(q, "state").value_or(""), request.state);
             return CallbackListener::Verdict{ours, false, code.error().message};
         });
         {
@@ -456,7 +633,7 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
 
 Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
                                                   const std::string& scope_override,
-                                                  bool allow_browser) {
+                                                  bool allow_browser, bool user_asked) {
     // The store must work before anyone is sent to a browser.
     if (auto existing = load_locked(); !existing) return existing.error();
     auto d = discover(challenge);
@@ -468,6 +645,13 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
             ? oauth::initial_scope(options_.scope, challenge_scope, d->resource_scopes, d->server)
             : scope_override;
     if (options_.client_credentials || enterprise()) {
+        // A login without a person: after `mcp-auth logout` removed this process's login,
+        // only a login the user asks for brings one back (a browser login is one: the
+        // user sees it and completes it).
+        if (logged_out_ && !user_asked)
+            return login_required(shown(), "The login for " + shown() +
+                                               " was removed (mcp-auth logout); this process "
+                                               "does not log in again on its own.");
         auto record =
             options_.client_credentials ? machine_login(*d, scope) : enterprise_login(*d, scope);
         if (!record) return record.error();
@@ -483,11 +667,11 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
         if (!opened) return opened.error();
         lock = std::move(*opened);
         if (!lock.try_lock()) {
-            ctx_.log.info("another login to " + server() +
+            ctx_.log.info("another login to " + shown() +
                           " is in progress; waiting for it to finish");
             auto ok =
                 lock.lock(true, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
-            if (!ok) return login_required(server(), "The other login did not finish.");
+            if (!ok) return login_required(shown(), "The other login did not finish.");
             if (auto done = fresh_login_since(before)) return *done;
         }
     }
@@ -508,8 +692,8 @@ std::optional<TokenRecord> Authenticator::fresh_login_since(const std::string& b
 Expected<TokenRecord> Authenticator::login_via_agent(const std::string& challenge,
                                                      const std::string& scope, bool allow_browser) {
     if (!allow_browser || !ctx_.browser_available())
-        return login_required(server(), "Logging in to " + server() +
-                                            " needs a browser, and none can be opened here.");
+        return login_required(
+            shown(), "Logging in to " + shown() + " needs a browser, and none can be opened here.");
     std::string before = current_ ? current_->access_token : "";
     auto lock = ProcessLock::for_server(server(), "login");
     if (!lock) return lock.error();
@@ -521,10 +705,10 @@ Expected<TokenRecord> Authenticator::login_via_agent(const std::string& challeng
         // still completes it. Every instance waits for the lock to come free.
         if (auto ok = ctx_.start_login_agent(lock->fd(), challenge, scope); !ok) return ok.error();
         lock->release();
-        ctx_.log.info("logging in to " + server() +
+        ctx_.log.info("logging in to " + shown() +
                       " in the browser; waiting for the login to finish");
     } else {
-        ctx_.log.info("a login to " + server() +
+        ctx_.log.info("a login to " + shown() +
                       " is in progress in another mcp-auth process; waiting for it");
     }
     // The agent's hold on the lock ends with its process: wait on a descriptor of our own.
@@ -532,13 +716,13 @@ Expected<TokenRecord> Authenticator::login_via_agent(const std::string& challeng
     if (!waiter) return waiter.error();
     auto ok = waiter->lock(false, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
     waiter->release();
-    if (!ok) return login_required(server(), "No login arrived in time.");
+    if (!ok) return login_required(shown(), "No login arrived in time.");
     if (auto done = fresh_login_since(before)) return *done;
-    return login_required(server(), "The login in the browser did not complete.");
+    return login_required(shown(), "The login in the browser did not complete.");
 }
 Expected<TokenRecord> Authenticator::login(const std::string& challenge, bool allow_browser) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return login_locked(challenge, "", allow_browser);
+    return login_locked(challenge, "", allow_browser, true);
 }
 
 bool Authenticator::enterprise() const {
@@ -551,7 +735,7 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
     // for an identity assertion grant (RFC 8693), which the MCP server's authorization
     // server takes as a JWT bearer grant (RFC 7523). No browser, no redirect to the AS.
     if (options_.idp_id_token.empty())
-        return login_required(server(),
+        return login_required(shown(),
                               "Enterprise login needs the identity provider's ID token in "
                               "MCP_AUTH_IDP_ID_TOKEN.");
     if (options_.client_id.empty())
@@ -563,14 +747,26 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
         if (!idp) return idp.error();
         idp_endpoint = idp->token_endpoint;
     }
-    if (auto ok = oauth::check_endpoint(idp_endpoint, "identity provider's token endpoint"); !ok)
-        return ok.error();
-    QueryParams exchange = {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
-                            {"requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"},
-                            {"subject_token", options_.idp_id_token},
-                            {"subject_token_type", "urn:ietf:params:oauth:token-type:id_token"},
-                            {"audience", d.server.issuer},
-                            {"resource", d.resource.empty() ? server() : d.resource}};
+    if (!options_.idp_token_endpoint.empty()) {
+        // Named by the user (--idp-token-endpoint): the policy for such URLs. One from the
+        // IdP's metadata was checked against --idp-issuer there.
+        std::string error;
+        auto url = parse_url(idp_endpoint, &error);
+        if (!url)
+            return make_error(ErrorKind::Invalid, "--idp-token-endpoint is invalid: " + error);
+        if (auto refusal = check_url_policy(*url, options_.allow_http); !refusal.empty())
+            return make_error(ErrorKind::Invalid, "--idp-token-endpoint: " + refusal);
+    }
+    QueryParams exchange = {
+        {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+        {"requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"},
+        {"subject_token", options_.idp_id_token},
+        {"subject_token_type", "urn:ietf:params:oauth:token-type:id_token"},
+        {"audience", d.server.issuer},
+        {"resource", d.resource.empty() ? Url{options_.server.scheme, options_.server.host,
+                                              options_.server.port, options_.server.path()}
+                                              .to_string()
+                                        : d.resource}};
     if (!scope.empty()) exchange.emplace_back("scope", scope);
     if (!options_.idp_client_id.empty()) exchange.emplace_back("client_id", options_.idp_client_id);
     auto res = http_fetch(
@@ -580,7 +776,7 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
     if (!res.error.empty())
         return make_error(ErrorKind::Network,
                           "could not reach the identity provider: " + res.error);
-    auto doc = nlohmann::json::parse(res.body, nullptr, false);
+    auto doc = parse_json(res.body);
     if (res.status != 200 || !doc.is_object() || !doc.contains("access_token") ||
         !doc["access_token"].is_string()) {
         auto refused =
@@ -605,37 +801,71 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
 // --- refresh -----------------------------------------------------------------------------
 
 Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
-    if (stale.grant == "client_credentials" || stale.grant == kJwtBearer) {
+    if (refresh_failure_ && refresh_failure_->access_token == stale.access_token &&
+        std::chrono::steady_clock::now() - refresh_failure_->at < kRefreshFailureMemory)
+        return refresh_failure_->error;
+    // One refresh per server at a time, across processes: N instances waking up with an
+    // expired token send one refresh, and none loses the rotated refresh token. `logout`
+    // takes the same lock, so a refresh never writes back a login removed meanwhile.
+    // The lock is never taken from a live holder: every holder ends by its own deadlines.
+    auto lock = ProcessLock::for_server(server(), "refresh");
+    if (!lock) {
+        ctx_.log.debug("refreshing without the refresh lock: " + lock.error().message);
+    } else if (auto ok = lock->lock(true, refresh_lock_budget(options_.http), &cancel_flag_); !ok) {
+        if (ok.error().kind != ErrorKind::Timeout) return ok.error();
+        return make_error(ErrorKind::Timeout,
+                          "another mcp-auth process is still refreshing the login for " + shown() +
+                              "; not refreshing at the same time (a rotated refresh token would "
+                              "be lost). Try again in a moment.");
+    }
+    auto result = refresh_holding_lock(stale);
+    if (!result &&
+        (result.error().kind == ErrorKind::Network || result.error().kind == ErrorKind::Timeout))
+        refresh_failure_ =
+            RefreshFailure{stale.access_token, result.error(), std::chrono::steady_clock::now()};
+    else
+        refresh_failure_.reset();
+    return result;
+}
+
+Expected<TokenRecord> Authenticator::refresh_holding_lock(const TokenRecord& stale) {
+    // A new refresh token is never used before it is stored.
+    if (auto ok = retry_unsaved(true); !ok)
+        return make_error(ErrorKind::StoreUnavailable,
+                          "the refreshed login for " + shown() +
+                              " could not be saved, and its new refresh token is not used "
+                              "until it is: " +
+                              ok.error().message);
+    loaded_ = false;
+    auto latest = load_locked();
+    if (!latest) return latest.error();
+    if (!*latest)  // logged out meanwhile: the copy in memory is not written back
+        return login_required(shown(), "The login for " + shown() +
+                                           " was removed (mcp-auth logout); this process does "
+                                           "not bring it back.");
+    if ((*latest)->access_token != stale.access_token &&
+        (*latest)->fresh(ctx_.now(), refresh_margin(**latest)))
+        return **latest;  // another process refreshed while we waited
+    const TokenRecord record = **latest;
+    if (record.grant == "client_credentials" || record.grant == kJwtBearer) {
         // Nothing to refresh with: these grants are simply asked again.
         auto d = discover("");
         if (!d) return d.error();
-        auto fresh = stale.grant == kJwtBearer ? enterprise_login(*d, stale.scope)
-                                               : machine_login(*d, stale.scope);
+        auto fresh = record.grant == kJwtBearer ? enterprise_login(*d, record.scope)
+                                                : machine_login(*d, record.scope);
         if (!fresh) return fresh.error();
         if (auto ok = save(*fresh); !ok) return ok.error();
         return fresh;
     }
-    // One refresh per server at a time, across processes: N instances waking up with an
-    // expired token send one refresh, and none loses the rotated refresh token.
-    auto lock = ProcessLock::for_server(server(), "refresh");
-    if (lock) {
-        if (auto ok = lock->lock(true, std::chrono::seconds(30), &cancel_flag_); !ok)
-            ctx_.log.debug("refreshing without the refresh lock: " + ok.error().message);
-    }
-    loaded_ = false;
-    auto latest = load_locked();
-    if (!latest) return latest.error();
-    if (*latest && (*latest)->access_token != stale.access_token &&
-        (*latest)->fresh(ctx_.now(), refresh_margin(**latest)))
-        return **latest;  // another process refreshed while we waited
-    const TokenRecord& record = *latest ? **latest : stale;
     if (record.refresh_token.empty())
-        return login_required(server(), "The login for " + server() + " has expired.");
+        return login_required(shown(), "The login for " + shown() + " has expired.");
+    if (auto ok =
+            check_stored_endpoint(record.token_endpoint, "token endpoint kept in the stored login");
+        !ok)
+        return login_required(
+            shown(), "Not refreshing the login for " + shown() + ": " + ok.error().message + ".");
     Client client = client_of(record);
-    auto tokens =
-        call_token_endpoint(record.token_endpoint,
-                            oauth::refresh_form(record.refresh_token, client.id, record.resource),
-                            client, record.issuer);
+    auto tokens = refresh_grant(record, client);
     if (!tokens) {
         const Error& e = tokens.error();
         if (is_auth_code(e, {"invalid_client", "unauthorized_client"})) {
@@ -646,8 +876,8 @@ Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
         }
         if (is_auth_code(
                 e, {"invalid_grant", "invalid_scope", "invalid_client", "unauthorized_client"}))
-            return login_required(server(), "The authorization server ended the login for " +
-                                                server() + " (" + e.code + ").");
+            return login_required(shown(), "The authorization server ended the login for " +
+                                               shown() + " (" + e.code + ").");
         return e;
     }
     TokenRecord updated = record;
@@ -660,21 +890,58 @@ Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
         if (auto claims = jwt_claims(tokens->id_token);
             claims && !identity_from_claims(*claims).empty())
             updated.identity = identity_from_claims(*claims);
-    // Saved before use: a rotated refresh token must never exist only in memory.
-    if (auto ok = save(updated); !ok) return ok.error();
-    ctx_.log.debug("refreshed the token for " + server());
+    if (auto ok = save(updated); !ok) {
+        // The old refresh token is spent: the new one exists only here now. Keep it, use
+        // the new access token, and save again before any further refresh.
+        ctx_.log.info("could not save the refreshed login for " + shown() + " (" +
+                      ok.error().message +
+                      "); using it for now and saving it again at the next request");
+        unsaved_ = updated;
+        current_ = updated;
+        loaded_ = true;
+        return updated;
+    }
+    ctx_.log.debug("refreshed the token for " + shown());
     return updated;
+}
+
+Expected<oauth::TokenSet> Authenticator::refresh_grant(const TokenRecord& record,
+                                                       const Client& client) {
+    // An authorization server that is down (5xx, 429, refused connection) does not end a
+    // login: a few tries, then a clear error; a browser only when the grant is refused.
+    for (int attempt = 1;; ++attempt) {
+        bool unavailable = false;
+        auto tokens = call_token_endpoint(
+            record.token_endpoint,
+            oauth::refresh_form(record.refresh_token, client.id, record.resource), client,
+            record.issuer, &unavailable);
+        if (tokens || !unavailable) return tokens;
+        if (attempt == kRefreshAttempts || cancel_flag_)
+            return make_error(ErrorKind::Network,
+                              "the authorization server is unavailable, the login for " + shown() +
+                                  " is kept: " + tokens.error().message + " (" +
+                                  std::to_string(attempt) +
+                                  " tries). Try again later; no new login is needed.",
+                              tokens.error().code);
+        ctx_.log.debug("refresh for " + shown() + " failed (" + tokens.error().message +
+                       "); trying again");
+        sleep_unless(cancel_flag_, kRefreshBackoff[attempt - 1]);
+    }
 }
 
 Expected<TokenRecord> Authenticator::valid_token() {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (unsaved_) (void)retry_unsaved();
     auto record = load_locked();
     if (!record) return record.error();
-    if (!*record) return login_required(server(), "You are not logged in to " + server() + ".");
-    const TokenRecord& r = **record;
+    if (!*record) return login_required(shown(), "You are not logged in to " + shown() + ".");
+    const TokenRecord r = **record;
     if (r.fresh(ctx_.now(), refresh_margin(r))) return r;
     auto refreshed = refresh_locked(r);
-    if (!refreshed && refreshed.error().kind == ErrorKind::Network && r.fresh(ctx_.now(), 0)) {
+    if (!refreshed &&
+        (refreshed.error().kind == ErrorKind::Network ||
+         refreshed.error().kind == ErrorKind::Timeout) &&
+        r.fresh(ctx_.now(), 0)) {
         // The authorization server is unreachable, but the token still works for a while.
         ctx_.log.debug("could not refresh yet (" + refreshed.error().message +
                        "); using the current token");
@@ -686,16 +953,23 @@ Expected<TokenRecord> Authenticator::valid_token() {
 Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
                                              const std::string& rejected, bool allow_browser) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (unsaved_) (void)retry_unsaved();
     auto record = load_locked();
     if (!record) return record.error();
     if (*record && (*record)->access_token != rejected && (*record)->fresh(ctx_.now(), 0))
         return **record;  // another request already logged in or refreshed
-    if (*record && !(*record)->refresh_token.empty() && (*record)->access_token == rejected) {
-        auto refreshed = refresh_locked(**record);
+    // The rejected token, or an expired one (the request went without a token because its
+    // refresh failed): refresh it. Only a refused grant leads to a new login.
+    bool renewable =
+        *record && (!(*record)->refresh_token.empty() || (*record)->grant == "client_credentials" ||
+                    (*record)->grant == kJwtBearer);
+    if (renewable && ((*record)->access_token == rejected || !(*record)->fresh(ctx_.now(), 0))) {
+        const TokenRecord stale = **record;
+        auto refreshed = refresh_locked(stale);
         if (refreshed || refreshed.error().kind != ErrorKind::LoginRequired) return refreshed;
         ctx_.log.info(refreshed.error().message);
     }
-    return login_locked(challenge, "", allow_browser);
+    return login_locked(challenge, "", allow_browser, false);
 }
 
 Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
@@ -722,8 +996,8 @@ Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
             ErrorKind::Auth,
             "the server requires the scope " + describe_scope(lacking) +
                 ", which the authorization server did not grant to " + who +
-                ". Ask the server's administrator for access, then run `mcp-auth login " +
-                server() + " --force`.",
+                ". Ask the server's administrator for access, then run `mcp-auth login " + shown() +
+                " --force`.",
             "insufficient_scope");
     };
     // Asked for before and not granted: the authorization server said no; another
@@ -734,7 +1008,7 @@ Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
     stepped_up_.insert(wanted);
     ctx_.log.info("the server needs the scope " + describe_scope(missing) +
                   "; logging in again to request it");
-    auto fresh = login_locked(challenge, wanted, allow_browser);
+    auto fresh = login_locked(challenge, wanted, allow_browser, false);
     if (!fresh) return fresh.error();
     who = fresh->identity;
     if (auto lacking = oauth::missing_scopes(required, fresh->scope); !lacking.empty())
@@ -752,7 +1026,24 @@ void Authenticator::cancel() {
 
 Expected<bool> Authenticator::logout(const TokenRecord& record) {
     std::lock_guard<std::mutex> lock(mutex_);
+    // Under the refresh lock: a refresh in flight elsewhere ends first (and saves what it
+    // got), and every later one re-reads the store, finds no login and writes nothing.
+    auto refresh_lock = ProcessLock::for_server(server(), "refresh");
+    if (refresh_lock)
+        if (auto ok = refresh_lock->lock(true, refresh_lock_budget(options_.http), &cancel_flag_);
+            !ok)
+            ctx_.log.info("logging out of " + shown() + " while another mcp-auth process (" +
+                          ok.error().message + ") may still be refreshing it");
     bool revoked = !record.revocation_endpoint.empty();
+    if (revoked) {
+        if (auto ok = check_stored_endpoint(record.revocation_endpoint,
+                                            "revocation endpoint kept in the stored login");
+            !ok) {
+            ctx_.log.info("not revoking the login for " + shown() + ": " + ok.error().message +
+                          "; deleting it locally");
+            revoked = false;
+        }
+    }
     if (revoked) {
         Client client = client_of(record);
         // Revoking the refresh token ends the grant (RFC 7009 §2.1); the access token is
@@ -762,12 +1053,15 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
             oauth::revocation_form(refresh ? record.refresh_token : record.access_token,
                                    refresh ? "refresh_token" : "access_token");
         HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-        if (auto ok = authenticate_client(client, record.issuer, headers, form); !ok)
-            return ok.error();
-        auto res = http_fetch(record.revocation_endpoint, "POST", headers, form_encode(form),
-                              options_.http);
+        // A client that may not authenticate there (its issuer pin) does not keep the
+        // user from logging out: the login is deleted without revoking.
+        auto authenticated = authenticate_client(client, record.issuer, headers, form);
+        auto res = authenticated ? http_fetch(record.revocation_endpoint, "POST", headers,
+                                              form_encode(form), options_.http)
+                                 : HttpResponse{0, {}, {}, authenticated.error().message};
         if (!res.error.empty() || res.status != 200) {
-            ctx_.log.info("could not revoke the login at " + record.revocation_endpoint + " (" +
+            ctx_.log.info("could not revoke the login at " + shown_url(record.revocation_endpoint) +
+                          " (" +
                           (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) +
                           "); deleting it locally anyway");
             revoked = false;
@@ -776,6 +1070,8 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
     auto ok = ctx_.store.erase(record.key());
     if (!ok) return ok.error();
     current_.reset();
+    unsaved_.reset();
+    loaded_ = false;
     return revoked;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mcp_auth/json_limits.h"
 #include "mcp_auth/url.h"
 
 namespace mcp_auth {
@@ -52,7 +53,7 @@ json TokenRecord::to_json() const {
 }
 
 std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
-    json doc = json::parse(text, nullptr, false);
+    json doc = parse_json(text);
     if (!doc.is_object()) return std::nullopt;
     TokenRecord r;
     r.server = str(doc, "server");
@@ -96,7 +97,7 @@ json ClientRecord::to_json() const {
 }
 
 std::optional<ClientRecord> ClientRecord::from_json(const std::string& text) {
-    json doc = json::parse(text, nullptr, false);
+    json doc = parse_json(text);
     if (!doc.is_object()) return std::nullopt;
     ClientRecord r{str(doc, "issuer"), str(doc, "client_id"), str(doc, "client_secret"),
                    str(doc, "redirect_uri"), str(doc, "auth_method")};
@@ -106,6 +107,14 @@ std::optional<ClientRecord> ClientRecord::from_json(const std::string& text) {
 
 StoreKey client_secret_key(const std::string& issuer, const std::string& client_id) {
     return {{"kind", "client-secret"}, {"issuer", issuer}, {"client", client_id}};
+}
+
+StoreKey issuer_pin_key(const std::string& client_id) {
+    return {{"kind", "issuer-pin"}, {"client", client_id}};
+}
+
+std::string json_text(const json& doc) {
+    return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 namespace {

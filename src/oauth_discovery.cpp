@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mcp_auth/json_limits.h"
+
 namespace mcp_auth::oauth {
 
 using nlohmann::json;
@@ -43,7 +45,7 @@ std::vector<std::string> resource_metadata_urls(const Url& server,
 }
 
 Expected<ResourceMetadata> parse_resource_metadata(std::string_view body, const Url& server) {
-    json doc = json::parse(body, nullptr, false);
+    json doc = parse_json(body);
     if (doc.is_discarded() || !doc.is_object())
         return make_error(ErrorKind::Invalid,
                           "the protected resource metadata is not a JSON object");
@@ -89,22 +91,31 @@ std::vector<std::string> server_metadata_urls(const std::string& issuer) {
             base + path + "/.well-known/openid-configuration"};
 }
 
-Status check_endpoint(const std::string& url, const char* what) {
+Status check_endpoint(const std::string& url, const Url& anchor, bool allow_http,
+                      const char* what) {
     std::string error;
     auto parsed = parse_url(url, &error);
     if (!parsed)
+        return make_error(ErrorKind::Invalid, std::string("the ") + what + " is invalid: " + error);
+    if (auto refusal = check_url_from_server(*parsed, anchor, allow_http); !refusal.empty())
         return make_error(ErrorKind::Invalid,
-                          std::string("the ") + what + " \"" + url + "\" is invalid: " + error);
-    if (parsed->scheme != "https" && !is_loopback_host(parsed->host))
-        return make_error(ErrorKind::Invalid,
-                          std::string("the ") + what + " " + url +
-                              " is not https; refusing to send credentials over plain http");
+                          std::string("the ") + what + " is refused: " + refusal);
     return Ok{};
 }
 
 Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std::string& issuer,
                                                bool issuer_configured) {
-    json doc = json::parse(body, nullptr, false);
+    std::string error;
+    auto anchor = parse_url(issuer, &error);
+    if (!anchor)
+        return make_error(ErrorKind::Invalid, "the issuer \"" + issuer + "\" is invalid: " + error);
+    return parse_server_metadata(body, issuer, issuer_configured, *anchor, false);
+}
+
+Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std::string& issuer,
+                                               bool issuer_configured, const Url& anchor,
+                                               bool allow_http) {
+    json doc = parse_json(body);
     if (doc.is_discarded() || !doc.is_object())
         return make_error(ErrorKind::Invalid,
                           "the authorization server metadata is not a JSON object");
@@ -141,12 +152,18 @@ Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std:
     if (meta.token_endpoint.empty())
         return make_error(ErrorKind::Invalid,
                           "the authorization server metadata has no token_endpoint");
+    // Endpoints mcp-auth does not use yet are checked too: a document that names a
+    // loopback or plain-http JWKS or device endpoint is not one to trust with the others.
+    std::string jwks = string_field(doc, "jwks_uri");
+    std::string device = string_field(doc, "device_authorization_endpoint");
     for (auto [url, what] : {std::pair{&meta.authorization_endpoint, "authorization endpoint"},
                              std::pair{&meta.token_endpoint, "token endpoint"},
                              std::pair{&meta.registration_endpoint, "registration endpoint"},
-                             std::pair{&meta.revocation_endpoint, "revocation endpoint"}}) {
+                             std::pair{&meta.revocation_endpoint, "revocation endpoint"},
+                             std::pair{&jwks, "JWKS endpoint (jwks_uri)"},
+                             std::pair{&device, "device authorization endpoint"}}) {
         if (url->empty()) continue;
-        if (auto ok = check_endpoint(*url, what); !ok) return ok.error();
+        if (auto ok = check_endpoint(*url, anchor, allow_http, what); !ok) return ok.error();
     }
     return meta;
 }

@@ -6,6 +6,18 @@
 //   flow: discovery → client identity → PKCE + state → loopback callback → exchange).
 // 401 → refresh, else log in again. 403 insufficient_scope → re-authorize once with the
 // union of scopes. Collaborators (store, HTTP options, browser, clock) come from main.cpp.
+//
+// What a server may make mcp-auth do: every URL a server or authorization server names
+// (the PRM's authorization server, a 401's resource_metadata, every metadata endpoint,
+// and the endpoints kept in a stored login, checked again when used) passes
+// check_url_from_server against the URL the user named (the server, or --issuer /
+// --idp-issuer). A pre-registered client's secret or assertion key goes only to the
+// issuer it is pinned to (--issuer, or the first one it logged in at). Every exchange
+// with an authorization server or metadata host has a total deadline. A refresh never
+// writes a login back that is no longer in the store (`logout` is final), a rotated
+// refresh token is never used before it is stored, and a refresh the authorization server
+// cannot answer (5xx, unreachable) is retried and then reported: a browser login only
+// when the grant itself was refused.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -44,7 +56,11 @@ struct AuthOptions {
     int callback_port = 0;             // --callback-port (0 = chosen by the OS)
     bool send_resource = true;         // --no-resource turns RFC 8707 off
     bool client_credentials = false;   // --client-credentials: machine login, no browser
+    bool allow_http = false;           // --allow-http: plain http to non-loopback hosts
     std::chrono::milliseconds login_timeout{std::chrono::minutes(5)};
+    // For every exchange with an authorization server or metadata host. A total_timeout of
+    // 0 becomes read_timeout: a whole metadata or token exchange (a few kB) gets the time
+    // the user allows for a silence, so one that drips a byte a second still ends.
     HttpOptions http{std::chrono::seconds(10), std::chrono::seconds(30)};
 };
 
@@ -119,20 +135,42 @@ private:
     Expected<std::optional<ClientRecord>> registration(const std::string& issuer);
     // The secret of `client_id` at `issuer`: the environment, the keychain, or its registration.
     std::string client_secret_for(const std::string& issuer, const std::string& client_id);
+    // `user_asked`: the user ran `login` or `token`; a relay's own logins (after a 401)
+    // do not log in with client credentials again once the login was removed (logout).
     Expected<TokenRecord> login_locked(const std::string& challenge, const std::string& scope,
-                                       bool allow_browser);
+                                       bool allow_browser, bool user_asked);
     Expected<TokenRecord> browser_login(const Discovery& d, const std::string& scope,
                                         bool allow_browser);
     Expected<TokenRecord> machine_login(const Discovery& d, const std::string& scope);
     bool enterprise() const;
     Expected<TokenRecord> enterprise_login(const Discovery& d, const std::string& scope);
     Expected<TokenRecord> refresh_locked(const TokenRecord& stale);
+    Expected<TokenRecord> refresh_holding_lock(const TokenRecord& stale);
+    // The refresh grant, retried with backoff while the authorization server is down.
+    Expected<oauth::TokenSet> refresh_grant(const TokenRecord& record, const Client& client);
+    // The URL the user named that the authorization server's URLs are judged against:
+    // --issuer when configured, else the server.
+    Url as_anchor() const;
+    // A stored endpoint, checked again before it is used (the record may be older than
+    // the policy, or altered).
+    Status check_stored_endpoint(const std::string& url, const char* what) const;
+    // The configured client's secret or key may go to `issuer` only: --issuer, else the
+    // issuer it is pinned to; the first login pins it (pin_issuer, after it succeeded).
+    Status check_issuer_pin(const Client& client, const std::string& issuer);
+    void pin_issuer(const Client& client, const std::string& issuer);
+    bool pinned_client(const Client& client) const;
+    // Saves a login a refresh could not save before (its refresh token is in memory only).
+    Status retry_unsaved(bool holding_refresh_lock = false);
+    std::string shown() const { return options_.server.display(); }  // for messages
     Expected<TokenRecord> login_via_agent(const std::string& challenge, const std::string& scope,
                                           bool allow_browser);
     // The stored login, re-read, when it is fresh and not the one we had (`before`).
     std::optional<TokenRecord> fresh_login_since(const std::string& before);
+    // `unavailable` (when given) is set when the authorization server could not answer:
+    // 5xx, 429, or no connection (a timeout is not: its deadline is already spent).
     Expected<oauth::TokenSet> call_token_endpoint(const std::string& endpoint, QueryParams form,
-                                                  const Client& client, const std::string& issuer);
+                                                  const Client& client, const std::string& issuer,
+                                                  bool* unavailable = nullptr);
     // Adds the client's credentials to a token or revocation request, by its method.
     Status authenticate_client(const Client& client, const std::string& issuer, HeaderList& headers,
                                QueryParams& form);
@@ -148,6 +186,17 @@ private:
     std::mutex mutex_;  // one login or refresh at a time; others wait and reuse its result
     std::optional<TokenRecord> current_;
     bool loaded_ = false;
+    bool had_login_ = false;              // this process has seen a stored login for the server
+    bool logged_out_ = false;             // ... and then found it removed (by `mcp-auth logout`)
+    std::optional<TokenRecord> unsaved_;  // a refreshed login the store refused to keep
+    // The last refresh the authorization server could not answer: requests within a few
+    // seconds get the same error instead of another round of retries.
+    struct RefreshFailure {
+        std::string access_token;
+        Error error;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::optional<RefreshFailure> refresh_failure_;
     std::optional<Discovery> discovery_;
     std::set<std::string> stepped_up_;  // scope sets already requested by a step-up
 

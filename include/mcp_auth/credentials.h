@@ -65,6 +65,15 @@ bool key_matches(const StoreKey& key, const StoreKey& filter);
 // A configured client's secret kept in the keychain (for --client-credentials).
 StoreKey client_secret_key(const std::string& issuer, const std::string& client_id);
 
+// The authorization server a pre-registered client (one with a secret or an assertion
+// key) is pinned to: its issuer, stored as the item's secret at its first login. Its
+// credentials are never sent to another issuer, whatever a server's metadata names.
+StoreKey issuer_pin_key(const std::string& client_id);
+
+// `doc` as JSON text, never throwing: invalid UTF-8 (from a URL or a server's reply) is
+// replaced with U+FFFD, so that tokens already issued are never lost to an exception.
+std::string json_text(const nlohmann::json& doc);
+
 // How long before expiry a token is refreshed: a minute, or half the lifetime of
 // short-lived tokens.
 long long refresh_margin(const TokenRecord& record);

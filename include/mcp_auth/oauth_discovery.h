@@ -49,11 +49,20 @@ std::vector<std::string> server_metadata_urls(const std::string& issuer);
 // Parses AS metadata found for `issuer`. The document's issuer must be identical to
 // it. S256 must be listed in code_challenge_methods_supported, except when the user
 // configured the issuer explicitly (real Cognito omits the list but supports PKCE).
-// Endpoints must be https, or http on a loopback host.
+// Every endpoint it names (authorization, token, registration, revocation, JWKS, device)
+// must pass check_endpoint against `anchor`, the URL the user named (the MCP server, or
+// the issuer itself when configured with --issuer / --idp-issuer).
+Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std::string& issuer,
+                                               bool issuer_configured, const Url& anchor,
+                                               bool allow_http);
+// The same with the issuer as its own anchor and no --allow-http (for a configured issuer).
 Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std::string& issuer,
                                                bool issuer_configured);
 
-// Checks an endpoint URL from a metadata document: https, or http on loopback only.
-Status check_endpoint(const std::string& url, const char* what);
+// Checks a URL a server or authorization server named (an endpoint, an issuer from the
+// PRM, a resource_metadata URL, or such a URL kept in a stored login) with
+// check_url_from_server: never link-local, loopback only when `anchor` is loopback, https
+// unless `allow_http`. `what` names it in the error ("token endpoint").
+Status check_endpoint(const std::string& url, const Url& anchor, bool allow_http, const char* what);
 
 }  // namespace mcp_auth::oauth

@@ -76,3 +76,31 @@ TEST_CASE("TokenRecord::from_json clamps hostile times") {
     CHECK(r->obtained_at == 0);
     CHECK(r->fresh(1000, refresh_margin(*r)));
 }
+
+TEST_CASE("json_text never throws on invalid UTF-8, and a record stays readable") {
+    TokenRecord r;
+    r.server = "https://mcp.example.com/\xff\xfe";  // what an unchecked URL could hold
+    r.access_token = "a";
+    r.refresh_token = "r";
+    std::string text;
+    CHECK_NOTHROW(text = json_text(r.to_json()));
+    auto back = TokenRecord::from_json(text);
+    REQUIRE(back);
+    CHECK(back->refresh_token == "r");  // the tokens survive; the bad bytes became U+FFFD
+    CHECK(back->server.find("\xef\xbf\xbd") != std::string::npos);
+}
+
+TEST_CASE("stored records nested too deep are refused, not walked") {
+    std::string deep = R"({"server":"s","access_token":"a","x":)" + std::string(100000, '[') +
+                       std::string(100000, ']') + "}";
+    CHECK_FALSE(TokenRecord::from_json(deep));
+    CHECK_FALSE(ClientRecord::from_json(deep));
+}
+
+TEST_CASE("issuer_pin_key is per client id, apart from tokens and registrations") {
+    StoreKey pin = issuer_pin_key("abc");
+    CHECK(pin.at("kind") == "issuer-pin");
+    CHECK(pin.at("client") == "abc");
+    CHECK(pin != ClientRecord::key("abc"));
+    CHECK_FALSE(key_matches(pin, {{"kind", "token"}}));
+}

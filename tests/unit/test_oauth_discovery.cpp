@@ -114,3 +114,49 @@ TEST_CASE("parse_server_metadata") {
         CHECK(parse_server_metadata(loopback, "http://127.0.0.1:9000", false));
     }
 }
+
+TEST_CASE("check_endpoint: URLs a server names stay within the trust of the URL the user named") {
+    Url remote = url_of("https://mcp.example.com/mcp");
+    Url local = url_of("http://127.0.0.1:8080/mcp");
+    CHECK(check_endpoint("https://as.example.com/token", remote, false, "token endpoint"));
+    for (const char* bad :
+         {"http://127.0.0.1:6379/", "https://127.0.0.1/token", "https://localhost/t",
+          "http://as.example.com/token", "https://169.254.169.254/latest",
+          "http://169.254.169.254/latest/meta-data/"}) {
+        CAPTURE(bad);
+        auto ok = check_endpoint(bad, remote, false, "token endpoint");
+        REQUIRE_FALSE(ok);
+        CHECK(ok.error().message.find("token endpoint") != std::string::npos);
+    }
+    // --allow-http lets plain http through, never loopback from a remote server.
+    CHECK(check_endpoint("http://as.example.com/token", remote, true, "token endpoint"));
+    CHECK_FALSE(check_endpoint("http://127.0.0.1:6379/", remote, true, "token endpoint"));
+    // A loopback server may name loopback endpoints; never link-local.
+    CHECK(check_endpoint("http://127.0.0.1:9000/token", local, false, "token endpoint"));
+    CHECK_FALSE(check_endpoint("http://169.254.169.254/", local, false, "token endpoint"));
+    CHECK_FALSE(check_endpoint("not a url", remote, false, "token endpoint"));
+}
+
+TEST_CASE("parse_server_metadata judges every endpoint against the anchor") {
+    Url remote = url_of("https://mcp.example.com/mcp");
+    auto doc = [](const std::string& field, const std::string& value) {
+        std::string d =
+            R"({"issuer":"https://as.example.com","authorization_endpoint":"https://as.example.com/a",
+            "token_endpoint":"https://as.example.com/t","code_challenge_methods_supported":["S256"])";
+        if (!field.empty()) d += ",\"" + field + "\":\"" + value + "\"";
+        return d + "}";
+    };
+    CHECK(parse_server_metadata(doc("", ""), "https://as.example.com", false, remote, false));
+    for (const char* field :
+         {"token_endpoint", "registration_endpoint", "revocation_endpoint",
+          "authorization_endpoint", "jwks_uri", "device_authorization_endpoint"}) {
+        CAPTURE(field);
+        CHECK_FALSE(parse_server_metadata(doc(field, "http://127.0.0.1:6379/"),
+                                          "https://as.example.com", false, remote, false));
+        CHECK_FALSE(parse_server_metadata(doc(field, "http://as.example.com/x"),
+                                          "https://as.example.com", false, remote, false));
+    }
+    // The three-argument form anchors on the issuer itself.
+    CHECK_FALSE(parse_server_metadata(doc("token_endpoint", "http://127.0.0.1:1/t"),
+                                      "https://as.example.com", true));
+}
