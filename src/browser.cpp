@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "mcp_auth/spawn.h"
+#include "mcp_auth/url.h"
 
 namespace mcp_auth {
 namespace {
@@ -53,6 +54,15 @@ bool browser_available() {
 }
 
 bool open_browser(const std::string& url, Log& log) {
+    // The opener decides what a word is by its form: anything but an absolute http(s) URL
+    // of RFC 3986 characters could be taken for a file to open or an option.
+    std::string why;
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) why = "not http(s)";
+    if (why.empty() && !parse_url(url, &why)) why = "invalid: " + why;
+    if (!why.empty()) {
+        log.error("refusing to open a browser on a URL that is " + why);
+        return false;
+    }
     std::vector<std::vector<std::string>> candidates;
     if (auto mine = env("MCP_AUTH_BROWSER"); !mine.empty()) {
         candidates = commands_from(mine, url);
