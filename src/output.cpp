@@ -4,7 +4,13 @@
 #include <unistd.h>
 #include <cerrno>
 
+#include "mcp_auth/status.h"
+
 namespace mcp_auth {
+
+std::string Log::prefix(std::string_view message) {
+    return "mcp-auth: " + terminal_safe(message);
+}
 
 bool LineWriter::write_line(std::string_view line) {
     std::lock_guard<std::mutex> lock(mutex_);

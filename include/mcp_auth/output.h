@@ -25,6 +25,9 @@ private:
 };
 
 // Diagnostics on stderr, prefixed "mcp-auth: ". Verbose lines only with --verbose.
+// Every message is one line made terminal-safe (status.h's terminal_safe: control
+// characters, newlines included, are escaped), since messages quote what servers sent:
+// a message meant as two lines is two calls.
 class Log {
 public:
     explicit Log(LineWriter& err, bool verbose) : err_(err), verbose_(verbose) {}
@@ -36,9 +39,7 @@ public:
     bool verbose() const { return verbose_; }
 
 private:
-    static std::string prefix(std::string_view message) {
-        return "mcp-auth: " + std::string(message);
-    }
+    static std::string prefix(std::string_view message);
     LineWriter& err_;
     bool verbose_;
 };
