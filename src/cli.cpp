@@ -26,13 +26,20 @@ void add_common_options(CLI::App& app, Invocation& inv) {
         ->check(CLI::ExistingFile);
 }
 
+// Also on login and token: an http:// server's login needs it too (and the login agent a
+// relay starts gets it from the relay's command line).
+void add_allow_http(CLI::App& app, RelayArgs& args) {
+    app.add_flag("--allow-http", args.allow_http,
+                 "Allow plain http:// to a non-loopback host (tokens travel unencrypted)");
+}
+
 void add_relay_options(CLI::App& app, RelayArgs& args) {
     app.add_option("-H,--header", args.headers,
                    "Extra request header \"Name: value\"; ${VAR} expands from the environment "
                    "(repeatable). A header named like --auth-header turns OAuth off")
         ->type_name("\"NAME: VALUE\"")
         ->allow_extra_args(false);  // one value per -H: the URL after it stays the URL
-    app.add_flag("--allow-http", args.allow_http, "Allow plain http:// to a non-loopback host");
+    add_allow_http(app, args);
     app.add_option("--timeout", args.timeout_s,
                    "Seconds a request may wait silently for reply bytes")
         ->default_val(300)
@@ -135,6 +142,7 @@ Invocation parse_command_line(int argc, char** argv) {
     login->add_option("--agent-lock-fd", login_inv.agent_lock_fd)->group("");
     login->add_option("--challenge", login_inv.challenge)->group("");
     add_common_options(*login, login_inv);
+    add_allow_http(*login, login_inv.relay);
     add_auth_options(*login, login_inv.auth);
 
     auto* status =
@@ -155,6 +163,7 @@ Invocation parse_command_line(int argc, char** argv) {
     Invocation token_inv;
     token->add_option("url", token_inv.url, kUrlHelp)->required();
     add_common_options(*token, token_inv);
+    add_allow_http(*token, token_inv.relay);
     add_auth_options(*token, token_inv.auth);
 
     try {

@@ -4,11 +4,16 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -47,6 +52,15 @@ long long now_seconds() {
         .count();
 }
 
+// The URL the user typed, for messages: the query (which may hold a credential) hidden,
+// also when the URL does not parse.
+std::string shown_url(const std::string& text) {
+    std::string why;
+    if (auto url = parse_url(text, &why)) return url->display();
+    size_t q = text.find('?');
+    return q == std::string::npos ? text : text.substr(0, q) + "?\u2026";
+}
+
 int exit_code_for(const Error& error) {
     return error.kind == ErrorKind::LoginRequired ? kExitLoginRequired : kExitError;
 }
@@ -58,9 +72,11 @@ std::unique_ptr<SecretStore> make_store(const Invocation& inv, Log& log, std::st
         inv.store.empty() ? getenv_lookup("MCP_AUTH_STORE").value_or("keychain") : inv.store;
     if (choice == "keychain") return make_os_keychain(kKeychainTimeout);
     if (choice == "file") {
-        auto store = make_file_store(default_state_dir());
-        log.info("warning: tokens are kept unencrypted in " + default_state_dir() +
-                 " (file store chosen with --store file or MCP_AUTH_STORE)");
+        std::string dir = default_state_dir();
+        auto store = make_file_store(dir);
+        if (!dir.empty())  // else the store's every call says what to set
+            log.info("warning: tokens are kept unencrypted in " + dir +
+                     " (file store chosen with --store file or MCP_AUTH_STORE)");
         return store;
     }
     *error = "unknown store \"" + choice + "\" in MCP_AUTH_STORE (use keychain or file)";
@@ -71,13 +87,19 @@ std::optional<Url> server_url(const Invocation& inv, bool allow_http, Log& log) 
     std::string error;
     auto url = parse_url(inv.url, &error);
     if (!url) {
-        log.error("invalid server URL \"" + inv.url + "\": " + error);
+        log.error("invalid server URL \"" + shown_url(inv.url) + "\": " + error);
         return std::nullopt;
     }
     if (auto refusal = check_url_policy(*url, allow_http); !refusal.empty()) {
         log.error(refusal);
         return std::nullopt;
     }
+    // Once: not again in the login agent a relay starts (its stderr is the relay's).
+    if (url->target.find('?') != std::string::npos && inv.agent_lock_fd < 0)
+        log.info("warning: the server URL " + url->display() +
+                 " has a query string. If it holds a credential (an API key), it is sent to "
+                 "the server and its authorization server and kept with the login; pass "
+                 "credentials with --header \"Name: ${VARIABLE}\" instead.");
     return url;
 }
 
@@ -97,6 +119,7 @@ AuthOptions auth_options(const Invocation& inv, const Url& server, const RelayAr
     o.callback_port = inv.auth.callback_port;
     o.send_resource = !inv.auth.no_resource;
     o.client_credentials = inv.auth.client_credentials;
+    o.allow_http = inv.relay.allow_http;
     o.login_timeout = seconds(inv.auth.login_timeout_s);
     o.http.connect_timeout = seconds(relay.connect_timeout_s);
     o.http.ca_file = inv.ca_file;
@@ -113,15 +136,14 @@ AuthContext auth_context(SecretStore& store, Log& log, bool check_browser) {
     return context;
 }
 
-const char* g_argv0 = "mcp-auth";
-
 // The command line of a login agent: `mcp-auth login` for the same server and options,
 // holding the login lock on descriptor 3. Secrets never go on a command line (other users
-// can read it): the client secret travels in the environment.
+// can read it): the client secret travels in the environment (kept for this child only).
+// It is started by the path the user ran, which a package upgrade leaves valid.
 std::vector<std::string> agent_command(const Invocation& inv, const std::string& challenge,
                                        const std::string& scope) {
-    std::vector<std::string> argv = {self_executable(g_argv0), "login", inv.url, "--force",
-                                     "--agent-lock-fd",        "3"};
+    std::vector<std::string> argv = {self_executable(), "login",           inv.url,
+                                     "--force",         "--agent-lock-fd", "3"};
     auto add = [&](const char* flag, const std::string& value) {
         if (!value.empty()) argv.insert(argv.end(), {flag, value});
     };
@@ -136,6 +158,7 @@ std::vector<std::string> agent_command(const Invocation& inv, const std::string&
     if (inv.auth.callback_port) add("--callback-port", std::to_string(inv.auth.callback_port));
     add("--login-timeout", std::to_string(inv.auth.login_timeout_s));
     if (inv.auth.no_resource) argv.push_back("--no-resource");
+    if (inv.relay.allow_http) argv.push_back("--allow-http");
     if (inv.verbose) argv.push_back("--verbose");
     return argv;
 }
@@ -175,8 +198,14 @@ int run_proxy(const Invocation& inv, Log& log) {
     options.server = *url;
     bool static_auth = false;
     std::string error;
+    // The variables --header values expand are secrets: no child (browser, login agent)
+    // gets them.
+    auto secret_lookup = [](const std::string& name) {
+        mark_secret_variable(name);
+        return getenv_lookup(name);
+    };
     for (const auto& spec : inv.relay.headers) {
-        auto header = parse_header(spec, getenv_lookup, &error);
+        auto header = parse_header(spec, secret_lookup, &error);
         if (!header) {
             log.error("--header: " + error);
             return kExitUsage;
@@ -203,7 +232,7 @@ int run_proxy(const Invocation& inv, Log& log) {
         AuthContext context = auth_context(*store, log, true);
         context.start_login_agent = [&inv, &log](int lock_fd, const std::string& challenge,
                                                  const std::string& scope) -> Status {
-            SpawnOptions spawn{lock_fd, true};
+            SpawnOptions spawn{lock_fd, true, true};
             if (!spawn_detached(agent_command(inv, challenge, scope), spawn, log))
                 return make_error(ErrorKind::LoginRequired, "could not start the login process");
             return Ok{};
@@ -228,7 +257,7 @@ int run_proxy(const Invocation& inv, Log& log) {
         {[&](std::string&& line) { relay.on_line(std::move(line)); },
          [&](std::string_view prefix, size_t total) { relay.on_oversized(prefix, total); }});
     // The query string may hold a credential: the log shows the path only.
-    log.debug("relaying stdin to " + url->origin() + url->path());
+    log.debug("relaying stdin to " + url->display());
 
     bool stopped = false;
     std::string buffer(1 << 16, '\0');
@@ -258,7 +287,7 @@ int run_proxy(const Invocation& inv, Log& log) {
 // --- terminal commands -------------------------------------------------------------
 
 void print_login(const TokenRecord& r, long long now, Log& log) {
-    std::string text = "Logged in to " + r.server + " as " + r.identity;
+    std::string text = "Logged in to " + shown_url(r.server) + " as " + r.identity;
     if (!r.scope.empty()) text += " with scopes: " + r.scope;
     if (r.expires_at) text += "; the token expires " + relative_time(r.expires_at, now);
     if (!r.refresh_token.empty()) text += " and will be refreshed";
@@ -268,7 +297,7 @@ void print_login(const TokenRecord& r, long long now, Log& log) {
 // Runs a terminal command with an Authenticator for the invocation's server.
 template <class Command>
 int with_authenticator(const Invocation& inv, Log& log, Command command) {
-    auto url = server_url(inv, false, log);
+    auto url = server_url(inv, inv.relay.allow_http, log);
     if (!url) return kExitUsage;
     std::string error;
     auto store = make_store(inv, log, &error);
@@ -283,8 +312,8 @@ int login_command(const Invocation& inv, Log& log, Authenticator& auth) {
     if (!inv.force) {
         auto current = auth.valid_token();
         if (current) {
-            log.info("Already logged in to " + current->server + " as " + current->identity +
-                     " (until " +
+            log.info("Already logged in to " + shown_url(current->server) + " as " +
+                     current->identity + " (until " +
                      relative_time(current->expires_at ? current->expires_at : now_seconds(),
                                    now_seconds()) +
                      "). Use --force to log in again.");
@@ -315,7 +344,9 @@ int run_status(const Invocation& inv, Log& log) {
     std::string wanted;
     if (!inv.url.empty()) {
         auto url = parse_url(inv.url, &error);
-        if (!url) return log.error("invalid server URL \"" + inv.url + "\": " + error), kExitUsage;
+        if (!url)
+            return log.error("invalid server URL \"" + shown_url(inv.url) + "\": " + error),
+                   kExitUsage;
         wanted = url->to_string();
     }
     for (auto& r : *logins)
@@ -326,9 +357,11 @@ int run_status(const Invocation& inv, Log& log) {
     if (inv.json) {
         std::cout << status_json(shown, now, store->kind(), store->description()).dump(2) << "\n";
     } else if (shown.empty()) {
-        std::cerr << (wanted.empty() ? "Not logged in to any server. Run `mcp-auth login <url>`.\n"
-                                     : "Not logged in to " + wanted + ". Run `mcp-auth login " +
-                                           wanted + "`.\n");
+        if (wanted.empty())
+            log.info("Not logged in to any server. Run `mcp-auth login <url>`.");
+        else
+            log.info("Not logged in to " + shown_url(wanted) + ". Run `mcp-auth login " +
+                     shown_url(wanted) + "`.");
     } else {
         std::cout << status_text(shown, now, store->description());
     }
@@ -344,7 +377,9 @@ int run_logout(const Invocation& inv, Log& log) {
     std::string wanted;
     if (!inv.all) {
         auto url = parse_url(inv.url, &error);
-        if (!url) return log.error("invalid server URL \"" + inv.url + "\": " + error), kExitUsage;
+        if (!url)
+            return log.error("invalid server URL \"" + shown_url(inv.url) + "\": " + error),
+                   kExitUsage;
         wanted = url->to_string();
     }
     int done = 0;
@@ -356,13 +391,13 @@ int run_logout(const Invocation& inv, Log& log) {
         Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
         auto revoked = auth.logout(r);
         if (!revoked) return log.error(revoked.error().message), kExitError;
-        log.info("Logged out of " + r.server + " (" + r.identity + ")" +
+        log.info("Logged out of " + shown_url(r.server) + " (" + r.identity + ")" +
                  (*revoked ? "; the login was revoked at " + r.issuer : ""));
         ++done;
     }
     if (inv.all) {
         // Client registrations and kept client secrets go too: a clean slate.
-        for (const char* kind : {"client", "client-secret"}) {
+        for (const char* kind : {"client", "client-secret", "issuer-pin"}) {
             auto items = store->find({{"kind", kind}});
             if (!items) return log.error(items.error().message), kExitError;
             for (const auto& [key, secret] : *items)
@@ -370,7 +405,8 @@ int run_logout(const Invocation& inv, Log& log) {
                     return log.error(ok.error().message), kExitError;
         }
     }
-    if (done == 0) log.info(inv.all ? "No stored logins." : "Not logged in to " + wanted + ".");
+    if (done == 0)
+        log.info(inv.all ? "No stored logins." : "Not logged in to " + shown_url(wanted) + ".");
     return kExitOk;
 }
 
@@ -386,37 +422,88 @@ int token_command(const Invocation& inv, Log& log, Authenticator& auth) {
     return kExitOk;
 }
 
+// --- POSIX/Linux only (there is no platform layer yet) --------------------------------
+
+// A process that holds tokens leaves no core file, and (Linux) another process of the
+// same user can neither ptrace it nor read its memory or environment through /proc.
+// Children are unaffected: exec makes them dumpable again, and only the soft core limit
+// is lowered.
+void harden_process() {
+#if defined(__linux__)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+    struct rlimit core {};
+    if (getrlimit(RLIMIT_CORE, &core) == 0) {
+        core.rlim_cur = 0;
+        setrlimit(RLIMIT_CORE, &core);
+    }
+}
+
+// An exception that escapes a thread would end the process with no word: say what
+// happened first.
+[[noreturn]] void on_terminate() {
+    std::string what = "unknown exception";
+    if (auto current = std::current_exception()) {
+        try {
+            std::rethrow_exception(current);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+    }
+    std::string line = "mcp-auth: internal error (" + terminal_safe(what) +
+                       "); exiting. Please report this bug.\n";
+    (void)!write(STDERR_FILENO, line.data(), line.size());
+    std::abort();
+}
+
+int run(int argc, char** argv) {
+    Invocation inv = parse_command_line(argc, argv);
+    LineWriter err(STDERR_FILENO);
+    Log log(err, inv.verbose);
+    try {
+        switch (inv.command) {
+            case Invocation::Command::Proxy:
+                return run_proxy(inv, log);
+            case Invocation::Command::Login:
+                return with_authenticator(
+                    inv, log, [&](Authenticator& a) { return login_command(inv, log, a); });
+            case Invocation::Command::Status:
+                return run_status(inv, log);
+            case Invocation::Command::Logout:
+                return run_logout(inv, log);
+            case Invocation::Command::Token:
+                return with_authenticator(
+                    inv, log, [&](Authenticator& a) { return token_command(inv, log, a); });
+            case Invocation::Command::Exit:
+                break;
+        }
+    } catch (const std::exception& e) {
+        log.error(std::string("internal error (") + e.what() +
+                  "); exiting. Please report this bug.");
+        return kExitError;
+    }
+    return inv.exit_code;
+}
+
 }  // namespace
 }  // namespace mcp_auth
 
 int main(int argc, char** argv) {
     using namespace mcp_auth;
+    harden_process();
+    std::set_terminate(on_terminate);
 #if defined(__GLIBC__)
     // Large messages (MBs) get their own mappings, returned to the system when freed:
     // otherwise glibc raises its threshold after the first big free and keeps every later
     // big buffer in the heap, tripling the peak resident size (measured in tests/bench).
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
 #endif
-    g_argv0 = argv[0];
+    remember_self_executable(argv[0]);
     signal(SIGPIPE, SIG_IGN);  // a reader that went away is an error value, not a death
-    Invocation inv = parse_command_line(argc, argv);
-    LineWriter err(STDERR_FILENO);
-    Log log(err, inv.verbose);
-    switch (inv.command) {
-        case Invocation::Command::Proxy:
-            return run_proxy(inv, log);
-        case Invocation::Command::Login:
-            return with_authenticator(inv, log,
-                                      [&](Authenticator& a) { return login_command(inv, log, a); });
-        case Invocation::Command::Status:
-            return run_status(inv, log);
-        case Invocation::Command::Logout:
-            return run_logout(inv, log);
-        case Invocation::Command::Token:
-            return with_authenticator(inv, log,
-                                      [&](Authenticator& a) { return token_command(inv, log, a); });
-        case Invocation::Command::Exit:
-            break;
+    try {
+        return run(argc, argv);
+    } catch (...) {  // before the log exists (parsing): on_terminate says what it was
+        on_terminate();
     }
-    return inv.exit_code;
 }

@@ -9,7 +9,7 @@ namespace mcp_auth {
 // Options of the relay (proxy mode).
 struct RelayArgs {
     std::vector<std::string> headers;  // "Name: value", ${VAR} not yet expanded
-    bool allow_http = false;
+    bool allow_http = false;           // --allow-http (also on login and token)
     size_t max_message_bytes = 64u << 20;
     double timeout_s = 300;
     double connect_timeout_s = 10;
