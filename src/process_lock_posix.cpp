@@ -29,27 +29,45 @@ bool make_private_dir(const std::string& dir) {
     return true;
 }
 
+// A directory of this user's that nobody else can write to (so nobody else can hold, or
+// replace, a lock file in it).
+bool owned_private(const std::string& dir) {
+    struct stat st {};
+    return stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+           (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 }  // namespace
 
 std::string lock_directory() {
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-    struct stat st {};
-    if (runtime && *runtime && stat(runtime, &st) == 0 && S_ISDIR(st.st_mode))
+    if (runtime && runtime[0] == '/' && owned_private(runtime))
         return std::string(runtime) + "/mcp-auth";
-    return default_state_dir() + "/locks";
+    std::string state = default_state_dir();
+    return state.empty() ? std::string() : state + "/locks";
 }
 
 Expected<ProcessLock> ProcessLock::for_server(const std::string& server,
                                               const std::string& purpose) {
     std::string dir = lock_directory();
+    if (dir.empty())
+        return make_error(ErrorKind::Invalid,
+                          "no directory for mcp-auth's login locks: set HOME (or XDG_RUNTIME_DIR) "
+                          "to an absolute path");
     if (!make_private_dir(dir))
         return make_error(ErrorKind::Invalid, "could not create the lock directory " + dir + ": " +
                                                   std::strerror(errno));
+    if (!owned_private(dir))
+        return make_error(ErrorKind::Invalid,
+                          "refusing the lock directory " + dir +
+                              ": it is not yours, or other users can write to it. Remove it (or "
+                              "run `chmod 700 " +
+                              dir + "`) and try again.");
     ProcessLock lock;
     // The name says which server without spelling out its URL.
     lock.path_ =
         dir + "/" + base64url_encode(sha256(server)).substr(0, 22) + "." + purpose + ".lock";
-    lock.fd_ = open(lock.path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    lock.fd_ = open(lock.path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (lock.fd_ < 0)
         return make_error(ErrorKind::Invalid, "could not open the lock file " + lock.path_ + ": " +
                                                   std::strerror(errno));
