@@ -7,13 +7,26 @@
 //        [--issuer URL] [--key-file FILE] [--access-token-ttl SECONDS]
 //        [--misbehave CASE[,CASE...]] [--redirect-to URL] [--other-resource URL]
 //        [--token-delay-ms N] [--event-log FILE] [--request-log FILE]
-//        [--print-tokens] [--quiet]
+//        [--print-tokens] [--quiet] [--tls-cert FILE --tls-key FILE]
+//        [--host NAME] [--target URL] [--client ID:SECRET]
 //
 // Roles (all on 127.0.0.1, port 0 = chosen by the OS):
 //   both (default)  the AS (issuer http://127.0.0.1:<port>) and the MCP server
 //                   (http://127.0.0.1:<port>/mcp) in one process
 //   as              the AS only
 //   rs              the MCP server only; --issuer names its AS
+// --tls-cert FILE --tls-key FILE: serve https (PEM files) instead of http; its
+//   URLs (issuer, MCP server, PRM) then start with https://.
+// --host NAME: the host name in its own URLs instead of 127.0.0.1 (it still
+//   listens on 127.0.0.1 only): with an /etc/hosts that maps NAME to 127.0.0.1
+//   (tests/integration/named-hosts.mjs) it plays a server that is not on
+//   loopback by name, e.g. https://mcp.test:<port>/mcp.
+// --client ID:SECRET: a pre-registered confidential client. /token then takes
+//   client_secret_basic and client_secret_post (listed in the metadata with
+//   "none") and the client_credentials grant (for that client only; /authorize
+//   still knows only registered clients). Any
+//   client secret received, from any client, is recorded in the token_request
+//   event, so a test can see which AS was sent one.
 // Prints exactly one line `LISTENING <port>` on stdout when ready; with
 // --print-tokens also `ISSUED {"access_token":...,"refresh_token":...}` per
 // token response, so tests can look for token text elsewhere. Everything else
@@ -58,16 +71,32 @@
 //   callback-iss-mismatch     /authorize redirects with iss=http://evil.example (and a good code)
 //   callback-error-iss-mismatch  /authorize redirects with error=access_denied,
 //                             error_description=ATTACKER-CONTROLLED-TEXT-7f3a and iss=http://evil.example
+//   prm-as-target             PRM names --target as its (only) authorization server
+//   token-endpoint-target     AS metadata: token_endpoint is --target
+//   registration-endpoint-target  AS metadata: registration_endpoint is --target
+//   revocation-endpoint-target    AS metadata: revocation_endpoint is --target
+//   resource-metadata-target  the MCP server's 401 names --target as resource_metadata
+//   refresh-drip              refresh grants: 200 and the headers at once, then the
+//                             JSON body one byte a second (a hung exchange that never
+//                             trips a read timeout)
+//   refresh-503               refresh grants: 503 {"error":"temporarily_unavailable"}
+//                             (the code exchange still works)
+// --target URL: the URL the *-target cases name (e.g. http://127.0.0.1:<port> of a
+//   listener the test watches).
 // --token-delay-ms N: /token waits N ms before answering (a slow code exchange).
 //
 // --event-log FILE: JSON lines {event, time, ...}; event: registration |
 //   authorization (code issued) | token (code exchanged) | refresh |
-//   token_error {reason} | revocation.
+//   token_error {reason} | revocation | token_request {grant_type, client_id,
+//   secret (true when a client secret came, basic or post), inflight (refresh
+//   requests open at this AS, this one included)}, logged as each /token
+//   request arrives, before anything is answered.
 // --request-log FILE: JSON lines {time, method, path, bearer, auth,
 //   jsonrpcMethod, jsonrpcId, status}; bearer = the first 16 hex digits of the
 //   SHA-256 of the bearer token sent (null when none), never the token.
 
 import http from 'node:http';
+import https from 'node:https';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { answerMcp, describeJsonRpc, readBody } from './mini-mcp.mjs';
@@ -83,10 +112,12 @@ const MISBEHAVIOURS = [
   'as-issuer-mismatch', 'as-issuer-slash', 'as-no-s256', 'as-no-pkce-field',
   'auth-endpoint-javascript', 'auth-endpoint-file', 'auth-endpoint-data',
   'callback-iss-mismatch', 'callback-error-iss-mismatch',
+  'prm-as-target', 'token-endpoint-target', 'registration-endpoint-target', 'revocation-endpoint-target',
+  'resource-metadata-target', 'refresh-drip', 'refresh-503',
 ];
 const { opts, port, fail } = parseCommandLine({
   name: 'hostile-auth-server',
-  usage: 'usage: node tests/servers/hostile-auth-server.mjs [--role both|as|rs] [--port N] [--issuer URL] [--key-file FILE] [--access-token-ttl S] [--misbehave CASES] [--redirect-to URL] [--other-resource URL] [--token-delay-ms N] [--event-log FILE] [--request-log FILE] [--print-tokens] [--quiet]\n'
+  usage: 'usage: node tests/servers/hostile-auth-server.mjs [--role both|as|rs] [--port N] [--issuer URL] [--key-file FILE] [--access-token-ttl S] [--misbehave CASES] [--redirect-to URL] [--other-resource URL] [--token-delay-ms N] [--event-log FILE] [--request-log FILE] [--print-tokens] [--quiet] [--tls-cert FILE --tls-key FILE] [--host NAME] [--target URL] [--client ID:SECRET]\n'
     + `misbehaviours: ${MISBEHAVIOURS.join(', ')}`,
   options: {
     role: { type: 'string', default: 'both' },
@@ -100,10 +131,17 @@ const { opts, port, fail } = parseCommandLine({
     'event-log': { type: 'string' },
     'request-log': { type: 'string' },
     'print-tokens': { type: 'boolean', default: false },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    target: { type: 'string' },
+    client: { type: 'string' },
   },
   check: (o, fail) => {
     if (!['both', 'as', 'rs'].includes(o.role)) fail(`unknown --role ${o.role}`);
     if (o.role === 'rs' && !(o.issuer && URL.canParse(o.issuer))) fail('--role rs needs --issuer URL');
+    if (Boolean(o['tls-cert']) !== Boolean(o['tls-key'])) fail('--tls-cert and --tls-key go together');
+    if (o.client && !/^[^:]+:.+$/.test(o.client)) fail('--client needs ID:SECRET');
   },
 });
 const role = opts.role;
@@ -113,6 +151,9 @@ const tokenDelayMs = Number(opts['token-delay-ms']);
 const misbehave = new Set(opts.misbehave.split(',').map((s) => s.trim()).filter(Boolean));
 for (const m of misbehave) if (!MISBEHAVIOURS.includes(m)) fail(`unknown misbehaviour ${m}`);
 if ((misbehave.has('prm-redirect') || misbehave.has('as-redirect')) && !opts['redirect-to']) fail('prm-redirect and as-redirect need --redirect-to URL');
+if ([...misbehave].some((m) => m.endsWith('-target')) && !opts.target) fail('the *-target misbehaviours need --target URL');
+const tls = opts['tls-cert'] ? { cert: readFileSync(opts['tls-cert']), key: readFileSync(opts['tls-key']) } : undefined;
+const [clientId, clientSecret] = opts.client ? [opts.client.slice(0, opts.client.indexOf(':')), opts.client.slice(opts.client.indexOf(':') + 1)] : [];
 
 const serveAs = role !== 'rs';
 const serveRs = role !== 'as';
@@ -203,7 +244,7 @@ function resourceMetadata(res) {
   }
   return sendJson(res, 200, {
     resource: misbehave.has('prm-other-resource') ? opts['other-resource'] : mcpUrl,
-    authorization_servers: [issuer],
+    authorization_servers: [misbehave.has('prm-as-target') ? opts.target : issuer],
     scopes_supported: ['read'],
     bearer_methods_supported: ['header'],
   });
@@ -220,7 +261,7 @@ function serverMetadata(res) {
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code', 'refresh_token'],
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: ['none'],
+    token_endpoint_auth_methods_supported: clientId ? ['none', 'client_secret_basic', 'client_secret_post'] : ['none'],
     scopes_supported: SCOPES,
     authorization_response_iss_parameter_supported: true,
   };
@@ -238,6 +279,10 @@ function serverMetadata(res) {
   if (misbehave.has('auth-endpoint-javascript')) meta.authorization_endpoint = 'javascript:alert(document.cookie)//';
   if (misbehave.has('auth-endpoint-file')) meta.authorization_endpoint = 'file:///etc/passwd';
   if (misbehave.has('auth-endpoint-data')) meta.authorization_endpoint = 'data:text/html,<script>alert(1)</script>';
+  if (clientId) meta.grant_types_supported.push('client_credentials');
+  if (misbehave.has('token-endpoint-target')) meta.token_endpoint = opts.target;
+  if (misbehave.has('registration-endpoint-target')) meta.registration_endpoint = opts.target;
+  if (misbehave.has('revocation-endpoint-target')) meta.revocation_endpoint = opts.target;
   return sendJson(res, 200, meta);
 }
 
@@ -337,14 +382,55 @@ function issueTokens(res, { clientId, scope, resource, grant }) {
   return sendJson(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, refresh_token: refreshToken, scope });
 }
 
+/** The client credentials of a token request: {id, secret} from Basic or the form. */
+function clientCredentials(req, form) {
+  const m = /^Basic +(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (m) {
+    const text = Buffer.from(m[1], 'base64').toString('utf8');
+    const colon = text.indexOf(':');
+    if (colon >= 0) return { id: decodeURIComponent(text.slice(0, colon)), secret: decodeURIComponent(text.slice(colon + 1)) };
+  }
+  return { id: form.get('client_id'), secret: form.get('client_secret') ?? undefined };
+}
+
+let refreshesInFlight = 0;
+
+/** refresh-drip: the head at once, then the body one byte a second, for as long as the client stays. */
+function drip(res, body) {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) });
+  let i = 0;
+  const timer = setInterval(() => {
+    if (i >= body.length || res.destroyed) { clearInterval(timer); res.end(); return; }
+    res.write(body[i++]);
+  }, 1000);
+  res.on('close', () => clearInterval(timer));
+}
+
 async function token(req, res) {
   const form = new URLSearchParams(await readBody(req));
+  const grantType = form.get('grant_type');
+  const creds = clientCredentials(req, form);
+  const isRefresh = grantType === 'refresh_token';
+  if (isRefresh) {
+    refreshesInFlight += 1;
+    res.on('close', () => { refreshesInFlight -= 1; });
+  }
+  event('token_request', { grant_type: grantType, client_id: creds.id, secret: Boolean(creds.secret), inflight: isRefresh ? refreshesInFlight : undefined });
   if (tokenDelayMs > 0) await new Promise((r) => setTimeout(r, tokenDelayMs));
   const fail = (status, error, reason) => {
     event('token_error', { grant_type: form.get('grant_type'), error, reason });
     return sendJson(res, status, { error, error_description: reason });
   };
-  const grantType = form.get('grant_type');
+  if (isRefresh && misbehave.has('refresh-503')) return fail(503, 'temporarily_unavailable', 'refresh-503');
+  if (isRefresh && misbehave.has('refresh-drip')) {
+    event('token_error', { grant_type: grantType, error: 'drip', reason: 'refresh-drip' });
+    return drip(res, JSON.stringify({ error: 'temporarily_unavailable', error_description: 'x'.repeat(200) }));
+  }
+  if (clientId && creds.id === clientId && creds.secret !== undefined && !sameText(creds.secret, clientSecret)) return fail(401, 'invalid_client', 'wrong client secret');
+  if (grantType === 'client_credentials') {
+    if (!clientId || creds.id !== clientId || creds.secret === undefined) return fail(401, 'invalid_client', 'client_credentials needs the pre-registered client and its secret');
+    return issueTokens(res, { clientId, scope: grantedScope(form.get('scope')), resource: form.get('resource') ?? undefined, grant: 'token' });
+  }
   if (grantType === 'authorization_code') {
     const codeText = form.get('code') ?? '';
     const code = unseal('code', codeText);
@@ -363,6 +449,7 @@ async function token(req, res) {
   if (grantType === 'refresh_token') {
     const rt = unseal('rt', form.get('refresh_token'));
     if (!rt) return fail(400, 'invalid_grant', 'unknown refresh token');
+    if (rt.client_id === clientId && creds.secret === undefined) return fail(401, 'invalid_client', 'the pre-registered client must authenticate');
     if (form.get('client_id') && form.get('client_id') !== rt.client_id) return fail(400, 'invalid_grant', 'client_id does not match');
     const resource = form.get('resource') ?? rt.resource ?? undefined;
     if (rt.resource && resource !== rt.resource) return fail(400, 'invalid_target', 'resource differs from the grant');
@@ -408,7 +495,7 @@ async function mcp(req, res, record) {
   const body = await readBody(req);
   Object.assign(record, describeJsonRpc(body));
   if (!claims) {
-    const params = [`resource_metadata="${prmUrl}"`, 'scope="read"'];
+    const params = [`resource_metadata="${misbehave.has('resource-metadata-target') ? opts.target : prmUrl}"`, 'scope="read"'];
     if (bearer) params.push('error="invalid_token"');
     return sendJson(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` });
   }
@@ -432,7 +519,7 @@ async function route(req, res, url, record) {
   return sendJson(res, 404, { error: 'not_found', path });
 }
 
-const server = http.createServer((req, res) => {
+const server = (tls ? (handler) => https.createServer(tls, handler) : http.createServer)((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const record = { time: Date.now(), method: req.method, path: url.pathname, bearer: null, auth: undefined, status: null };
   onResponseHead(res, (status) => {
@@ -450,7 +537,7 @@ const sockets = trackSockets(server);
 server.keepAliveTimeout = 60_000;
 
 listen(server, port, (actual) => {
-  origin = `http://127.0.0.1:${actual}`;
+  origin = `${tls ? 'https' : 'http'}://${opts.host}:${actual}`;
   issuer = role === 'rs' ? opts.issuer : origin;
   mcpUrl = `${origin}/mcp`;
   prmUrl = `${origin}/.well-known/oauth-protected-resource/mcp`;
