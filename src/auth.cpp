@@ -45,9 +45,6 @@ bool is_auth_code(const Error& e, std::initializer_list<const char*> codes) {
 constexpr int kRefreshAttempts = 3;
 constexpr std::chrono::milliseconds kRefreshBackoff[] = {std::chrono::milliseconds(500),
                                                          std::chrono::milliseconds(1000)};
-// How long a refresh that failed that way answers every request with its error, instead
-// of another round of tries (a relay sends many requests at once).
-constexpr auto kRefreshFailureMemory = std::chrono::seconds(5);
 
 // Waits `delay`, or less when `cancelled` is set meanwhile.
 void sleep_unless(const std::atomic<bool>& cancelled, std::chrono::milliseconds delay) {
@@ -108,7 +105,7 @@ Expected<std::optional<TokenRecord>> Authenticator::load_locked() {
 }
 
 Expected<std::optional<TokenRecord>> Authenticator::stored() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    auto lock = enter();
     return load_locked();
 }
 
@@ -721,7 +718,7 @@ Expected<TokenRecord> Authenticator::login_via_agent(const std::string& challeng
     return login_required(shown(), "The login in the browser did not complete.");
 }
 Expected<TokenRecord> Authenticator::login(const std::string& challenge, bool allow_browser) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    auto lock = enter();
     return login_locked(challenge, "", allow_browser, true);
 }
 
@@ -800,10 +797,17 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
 
 // --- refresh -----------------------------------------------------------------------------
 
+std::unique_lock<std::mutex> Authenticator::enter() {
+    auto arrived = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mutex_);
+    arrived_ = arrived;
+    return lock;
+}
+
 Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
     if (refresh_failure_ && refresh_failure_->access_token == stale.access_token &&
-        std::chrono::steady_clock::now() - refresh_failure_->at < kRefreshFailureMemory)
-        return refresh_failure_->error;
+        arrived_ < refresh_failure_->at)
+        return refresh_failure_->error;  // it failed while this caller waited for its turn
     // One refresh per server at a time, across processes: N instances waking up with an
     // expired token send one refresh, and none loses the rotated refresh token. `logout`
     // takes the same lock, so a refresh never writes back a login removed meanwhile.
@@ -930,7 +934,7 @@ Expected<oauth::TokenSet> Authenticator::refresh_grant(const TokenRecord& record
 }
 
 Expected<TokenRecord> Authenticator::valid_token() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    auto lock = enter();
     if (unsaved_) (void)retry_unsaved();
     auto record = load_locked();
     if (!record) return record.error();
@@ -952,7 +956,7 @@ Expected<TokenRecord> Authenticator::valid_token() {
 
 Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
                                              const std::string& rejected, bool allow_browser) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    auto lock = enter();
     if (unsaved_) (void)retry_unsaved();
     auto record = load_locked();
     if (!record) return record.error();
@@ -974,7 +978,7 @@ Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
 
 Expected<TokenRecord> Authenticator::step_up(const std::string& challenge,
                                              const std::string& rejected, bool allow_browser) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    auto lock = enter();
     auto bearer = find_bearer_challenge(challenge);
     std::string required = bearer ? bearer->param("scope") : "";
     auto record = load_locked();
@@ -1025,7 +1029,7 @@ void Authenticator::cancel() {
 // --- logout ----------------------------------------------------------------------------
 
 Expected<bool> Authenticator::logout(const TokenRecord& record) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    auto lock = enter();
     // Under the refresh lock: a refresh in flight elsewhere ends first (and saves what it
     // got), and every later one re-reads the store, finds no login and writes nothing.
     auto refresh_lock = ProcessLock::for_server(server(), "refresh");

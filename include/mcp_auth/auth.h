@@ -189,8 +189,12 @@ private:
     bool had_login_ = false;              // this process has seen a stored login for the server
     bool logged_out_ = false;             // ... and then found it removed (by `mcp-auth logout`)
     std::optional<TokenRecord> unsaved_;  // a refreshed login the store refused to keep
-    // The last refresh the authorization server could not answer: requests within a few
-    // seconds get the same error instead of another round of retries.
+    // Takes mutex_, noting when the caller arrived (arrived_): a refresh that failed while
+    // it waited is its answer too, so a burst of requests makes one round of tries, and a
+    // request that comes later tries again (the authorization server may be back).
+    std::unique_lock<std::mutex> enter();
+    std::chrono::steady_clock::time_point arrived_{};
+    // The last refresh the authorization server could not answer (5xx, 429, unreachable).
     struct RefreshFailure {
         std::string access_token;
         Error error;
