@@ -22,6 +22,7 @@ import {
   runCrashChecked, runCommand, deadPort, killAll, sleep, tempDir, freshId, toolText, nonJsonRpcLines,
   initializeRequest, initializedNotification, assertRpcError, assertNoSecrets, assertCleanEnd, tokenFingerprint, observe, hostileBrowserEnv,
 } from './lib.mjs';
+import { namedHosts, prerequisite as namedHostsPrerequisite } from './named-hosts.mjs';
 
 const bin = relayBinary();
 const noOpenssl = missingCommands(['openssl']).length > 0 && 'openssl not installed';
@@ -452,6 +453,36 @@ describe('faults: TLS and proxies', { skip: bin.skip || noOpenssl, concurrency: 
     assert.equal(toolText((await relay.request(echoCall(freshId(), 'trusted'), 8000)).result), 'trusted');
     await endRelay(relay);
   });
+});
+
+// ---------------------------------------------------------------------------
+// 12: proxies from the environment. A proxy is for servers elsewhere, so these run
+// against https://mcp.test and http://mcp.test, remote by name (a private /etc/hosts,
+// named-hosts.mjs) and on this machine in fact; loopback servers never use a proxy
+// (security_transport.test.mjs shows that).
+
+const namedHostsMissing = await namedHostsPrerequisite();
+
+describe('faults: proxies', { skip: bin.skip || noOpenssl || (!process.env.CI && namedHostsMissing), concurrency: false }, () => {
+  const HOST = 'mcp.test';
+  let bed;
+
+  before(async () => {
+    bed = await namedHosts([HOST]); // under CI=true a machine that cannot do this fails here
+  });
+  after(() => killAll());
+
+  /** An https MCP server with a certificate for mcp.test, and its https://mcp.test URL. */
+  async function namedHttpsServer() {
+    const srv = await startHttpsMcpServer({ cert: bed.pki.serverCert, key: bed.pki.serverKey });
+    return { ...srv, url: `https://${HOST}:${srv.port}/mcp` };
+  }
+  async function namedHttpServer() {
+    const srv = await startMcpServer({ era: 'legacy', mode: 'json' });
+    return { ...srv, url: `http://${HOST}:${srv.port}/mcp` };
+  }
+  const relayTo = (url, args, extraEnv) =>
+    bed.spawnRelay(bin.path, [url, ...args], { env: isolatedEnv(extraEnv).env, inheritEnv: false });
 
   /** Runs a handshake and one echo through `relay`, expecting success. */
   async function exercise(relay) {
@@ -462,44 +493,40 @@ describe('faults: TLS and proxies', { skip: bin.skip || noOpenssl, concurrency: 
 
   for (const name of ['HTTPS_PROXY', 'https_proxy']) {
     it(`12. ${name}: requests to an https server go through the proxy (CONNECT logged)`, { timeout: 30000 }, async () => {
-      const srv = await privateCaServer();
-      const proxy = await startConnectProxy();
-      const relay = relayTo(srv.url, ['--ca-file', pki.caPem], { [name]: proxy.proxyUrl });
-      await exercise(relay);
+      const srv = await namedHttpsServer();
+      const proxy = await startConnectProxy({ loopbackNames: [HOST] });
+      await exercise(relayTo(srv.url, ['--ca-file', bed.pki.caPem], { [name]: proxy.proxyUrl }));
       const connects = proxy.log().filter((e) => e.kind === 'connect');
       assert.ok(connects.length >= 1, `the proxy saw a CONNECT: ${JSON.stringify(proxy.log())}`);
-      assert.ok(connects.every((e) => e.target === `127.0.0.1:${srv.port}` && e.status === 200), JSON.stringify(connects));
+      assert.ok(connects.every((e) => e.target === `${HOST}:${srv.port}` && e.status === 200), JSON.stringify(connects));
       assert.ok(srv.log().some((e) => e.jsonrpcMethod === 'tools/call'), 'the call reached the server');
     });
   }
 
   for (const [name, proxyName] of [['NO_PROXY', 'HTTPS_PROXY'], ['no_proxy', 'https_proxy']]) {
     it(`12. ${name} naming the server's host: requests go direct despite ${proxyName}`, { timeout: 30000 }, async () => {
-      const srv = await privateCaServer();
-      const proxy = await startConnectProxy();
-      const relay = relayTo(srv.url, ['--ca-file', pki.caPem], { [proxyName]: proxy.proxyUrl, [name]: 'example.invalid,127.0.0.1' });
-      await exercise(relay);
+      const srv = await namedHttpsServer();
+      const proxy = await startConnectProxy({ loopbackNames: [HOST] });
+      await exercise(relayTo(srv.url, ['--ca-file', bed.pki.caPem], { [proxyName]: proxy.proxyUrl, [name]: `example.invalid,${HOST}` }));
       assert.deepEqual(proxy.log(), [], 'the proxy saw nothing');
       assert.ok(srv.log().some((e) => e.jsonrpcMethod === 'tools/call'), 'the call reached the server directly');
     });
   }
 
   for (const name of ['HTTP_PROXY', 'http_proxy']) {
-    it(`12. ${name}: requests to a plain-http server go through the proxy`, { timeout: 30000 }, async () => {
-      const srv = await startMcpServer({ era: 'legacy', mode: 'json' });
-      const proxy = await startConnectProxy();
-      const relay = relayTo(srv.url, [], { [name]: proxy.proxyUrl });
-      await exercise(relay);
-      const seen = proxy.log().filter((e) => (e.kind === 'forward' && e.target === srv.url) || (e.kind === 'connect' && e.target === `127.0.0.1:${srv.port}`));
+    it(`12. ${name}: requests to a plain-http server (--allow-http) go through the proxy`, { timeout: 30000 }, async () => {
+      const srv = await namedHttpServer();
+      const proxy = await startConnectProxy({ loopbackNames: [HOST] });
+      await exercise(relayTo(srv.url, ['--allow-http'], { [name]: proxy.proxyUrl }));
+      const seen = proxy.log().filter((e) => e.kind === 'forward' && e.target === srv.url && e.status === 200);
       assert.ok(seen.length >= 1, `the proxy relayed the requests: ${JSON.stringify(proxy.log())}`);
     });
   }
 
   it('12. NO_PROXY naming the host: a plain-http server is reached directly despite HTTP_PROXY', { timeout: 30000 }, async () => {
-    const srv = await startMcpServer({ era: 'legacy', mode: 'json' });
-    const proxy = await startConnectProxy();
-    const relay = relayTo(srv.url, [], { HTTP_PROXY: proxy.proxyUrl, NO_PROXY: '127.0.0.1' });
-    await exercise(relay);
+    const srv = await namedHttpServer();
+    const proxy = await startConnectProxy({ loopbackNames: [HOST] });
+    await exercise(relayTo(srv.url, ['--allow-http'], { HTTP_PROXY: proxy.proxyUrl, NO_PROXY: HOST }));
     assert.deepEqual(proxy.log(), [], 'the proxy saw nothing');
   });
 });

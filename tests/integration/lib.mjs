@@ -693,10 +693,14 @@ export async function startHttpsMcpServer({ cert, key }) {
   return { ...srv, url: `https://127.0.0.1:${srv.port}/mcp`, logFile, log: () => readJsonLines(logFile) };
 }
 
-/** Starts tests/servers/connect-proxy.mjs; proxyUrl is http://127.0.0.1:<port>. */
-export async function startConnectProxy() {
+/**
+ * Starts tests/servers/connect-proxy.mjs; proxyUrl is http://127.0.0.1:<port>.
+ * `loopbackNames`: host names it serves as 127.0.0.1 (named-hosts.mjs test names).
+ */
+export async function startConnectProxy({ loopbackNames = [] } = {}) {
   const logFile = join(tempDir(), 'proxy-requests.jsonl');
-  const srv = await startServer(CONNECT_PROXY, ['--port', '0', '--request-log', logFile]);
+  const extra = loopbackNames.length ? ['--loopback-name', loopbackNames.join(',')] : [];
+  const srv = await startServer(CONNECT_PROXY, ['--port', '0', '--request-log', logFile, ...extra]);
   return { ...srv, proxyUrl: `http://127.0.0.1:${srv.port}`, logFile, log: () => readJsonLines(logFile) };
 }
 

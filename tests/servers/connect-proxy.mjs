@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A small HTTP proxy for mcp-auth's HTTPS_PROXY / HTTP_PROXY / NO_PROXY tests.
 //
-//   node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE] [--quiet]
+//   node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE]
+//        [--loopback-name NAME[,NAME...]] [--quiet]
 //
 // - CONNECT host:port (what a client sends for an https:// target): answers
 //   "200 Connection Established" and pipes bytes both ways.
@@ -10,6 +11,9 @@
 //   method, headers (minus Proxy-*) and body; the reply is piped back.
 // Only loopback targets (127.0.0.0/8, localhost, ::1) are served: anything
 // else gets 403, so a test can never send traffic off this machine.
+// --loopback-name: host names served as 127.0.0.1 (the names a test gives mcp-auth
+// through a private /etc/hosts, tests/integration/named-hosts.mjs: remote by name, local
+// in fact).
 //
 // --request-log FILE: one JSON line per proxied request
 //   {time, kind: "connect" | "forward", target, method, status}
@@ -24,9 +28,10 @@ import { appendJsonLine, listen, makeLog, parseCommandLine, stopOnSignals, track
 
 const { opts, port } = parseCommandLine({
   name: 'connect-proxy',
-  usage: 'usage: node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE] [--quiet]',
+  usage: 'usage: node tests/servers/connect-proxy.mjs [--port N] [--request-log FILE] [--loopback-name NAME[,NAME...]] [--quiet]',
   options: {
     'request-log': { type: 'string' },
+    'loopback-name': { type: 'string' },
   },
 });
 
@@ -37,6 +42,10 @@ const record = (entry) => {
 };
 
 const isLoopback = (host) => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+const loopbackNames = new Set((opts['loopback-name'] ?? '').split(',').filter(Boolean));
+const isServed = (host) => isLoopback(host) || loopbackNames.has(host);
+// Where to connect for a served host: a test name stands for 127.0.0.1.
+const address = (host) => (loopbackNames.has(host) ? '127.0.0.1' : host);
 
 const server = http.createServer((req, res) => {
   let target;
@@ -47,14 +56,14 @@ const server = http.createServer((req, res) => {
     res.writeHead(400, { 'Content-Type': 'text/plain' }).end('this is a proxy: absolute-form requests only');
     return;
   }
-  if (target.protocol !== 'http:' || !isLoopback(target.hostname)) {
+  if (target.protocol !== 'http:' || !isServed(target.hostname)) {
     record({ kind: 'forward', method: req.method, target: target.href, status: 403 });
     res.writeHead(403, { 'Content-Type': 'text/plain' }).end('only http:// loopback targets');
     return;
   }
   const headers = { ...req.headers };
   for (const name of Object.keys(headers)) if (name.startsWith('proxy-')) delete headers[name];
-  const upstream = http.request(target, { method: req.method, headers }, (up) => {
+  const upstream = http.request({ host: address(target.hostname), port: target.port || 80, path: target.pathname + target.search, method: req.method, headers }, (up) => {
     record({ kind: 'forward', method: req.method, target: target.href, status: up.statusCode });
     res.writeHead(up.statusCode, up.headers);
     up.pipe(res);
@@ -73,13 +82,13 @@ const sockets = trackSockets(server);
 server.on('connect', (req, client, head) => {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? '');
   const host = m?.[1].replace(/^\[|\]$/g, '');
-  if (!m || !isLoopback(host)) {
+  if (!m || !isServed(host)) {
     record({ kind: 'connect', method: 'CONNECT', target: req.url, status: 403 });
     client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
     return;
   }
   let connected = false;
-  const upstream = net.connect(Number(m[2]), host, () => {
+  const upstream = net.connect(Number(m[2]), address(host), () => {
     connected = true;
     record({ kind: 'connect', method: 'CONNECT', target: req.url, status: 200 });
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
