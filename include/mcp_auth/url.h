@@ -1,5 +1,6 @@
 #pragma once
 // URL parsing and the transport policy for server URLs. Pure logic: no I/O.
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -52,26 +53,52 @@ struct ProxySetting {
     int port = 0;
     std::string user;  // from user:password@ in the proxy URL
     std::string password;
+    // Set when the environment names a proxy mcp-auth cannot use (socks5://, an https://
+    // proxy, a malformed value): the request must fail with this message rather than go
+    // out directly, which would bypass a proxy the user relies on. Never holds the
+    // proxy's credentials.
+    std::string error;
 };
 
 // The proxy for `target` from the environment, as curl reads it: https_proxy/HTTPS_PROXY
 // for https targets, http_proxy/HTTP_PROXY for http ones, unless no_proxy/NO_PROXY
 // (comma-separated host names, domain suffixes with or without a leading dot, host:port,
-// or "*") names the target. `env` returns a variable's value or "" when unset.
+// or "*") names the target. Loopback targets never use a proxy (the token would reach
+// the proxy for nothing). `env` returns a variable's value or "" when unset. Never throws,
+// whatever the environment holds.
 std::optional<ProxySetting> proxy_for(const Url& target,
                                       const std::function<std::string(const char*)>& env);
 
-// Parses an absolute http(s) URL. Returns nullopt with `error` set on anything else
-// (other schemes, user-info, fragments, bad ports).
+// The longest URL accepted. Request lines past 8 KiB are refused by most servers (it is
+// cpp-httplib's and nginx's default limit), no real endpoint needs more, and it bounds
+// what a hostile document can make mcp-auth hold, send or print.
+inline constexpr size_t kMaxUrlLength = 8192;
+// The longest host name (RFC 1035): also keeps cpp-httplib's std::regex (which recurses
+// per character) away from long hosts.
+inline constexpr size_t kMaxHostLength = 253;
+
+// Parses an absolute http(s) URL. Returns nullopt with `error` set on anything else:
+// other schemes, user-info, fragments, bad ports, a path or query with characters outside
+// RFC 3986 (controls, spaces, quotes, non-ASCII, '%' not followed by two hex digits: they
+// must be percent-encoded), a host that is not a DNS name (letters, digits, '-', '.', '_';
+// at most 253 characters) or an IPv6 literal of hex digits, ':' and '.' (no zone id), a
+// numeric host other than a dotted quad (2130706433, 0x7f.1, 127.1, 0177.0.0.1 are
+// ambiguous), or more than kMaxUrlLength bytes. Error messages never quote raw bytes.
 std::optional<Url> parse_url(std::string_view text, std::string* error);
 
-// True for hosts that can only be reached on this machine: localhost, *.localhost,
-// 127.0.0.0/8, and [::1].
+// "" when `target` can go on an HTTP request line as is: it starts with '/' and holds only
+// RFC 3986 path and query characters (percent-encoded otherwise); else the reason. The
+// HTTP adapter checks every request against it at send time.
+std::string check_request_target(std::string_view target);
+
+// True for hosts that can only be reached on this machine: localhost, *.localhost (a
+// trailing dot too), 127.0.0.0/8 and 0.0.0.0/8 in any numeric form, [::1] and [::] in any
+// spelling, and their IPv4-mapped forms ([::ffff:127.0.0.1]).
 bool is_loopback_host(std::string_view host);
 
 // True for hosts mcp-auth never sends a request to on a server's word: link-local
-// addresses (169.254.0.0/16, fe80::/10, where cloud metadata services answer) and the
-// metadata services' own names.
+// addresses (169.254.0.0/16, fe80::/10, also IPv4-mapped, where cloud metadata services
+// answer) and the metadata services' own names.
 bool is_link_local_host(std::string_view host);
 
 // The policy for URLs the user names (the server URL, --issuer): https always; http only
