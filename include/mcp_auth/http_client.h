@@ -20,6 +20,10 @@ struct HttpOptions {
     // The longest a whole exchange may take, first byte to last (0 = no limit): a server
     // that drips one byte a second never trips read_timeout. http_fetch enforces it.
     std::chrono::milliseconds total_timeout{0};
+    // The most bytes a response's status line and headers may take together: cpp-httplib
+    // bounds neither their number nor a line without CRLF, so a hostile server could grow
+    // the process without limit. The relay may lower it to its --max-message-bytes.
+    size_t max_header_bytes = 64 * 1024;
 };
 
 struct HttpResult {
@@ -42,7 +46,10 @@ struct HttpResponse {
 };
 
 // One request on a fresh connection, body collected up to `max_body` bytes. For the
-// few calls discovery and token endpoints need; redirects are not followed.
+// few calls discovery and token endpoints need; redirects are not followed. With
+// options.total_timeout set, the whole exchange (connect, TLS, head, body) fails at that
+// deadline with timed_out set ("... did not finish within N s"), however slowly the
+// server keeps sending.
 HttpResponse http_fetch(const std::string& url, const std::string& method,
                         const HeaderList& headers, const std::string& body,
                         const HttpOptions& options, size_t max_body = 1 << 20);
@@ -54,11 +61,17 @@ public:
     // Receives body bytes as they arrive; return false to abort.
     using BodyHandler = std::function<bool(std::string_view chunk)>;
 
+    // The client is built from the parsed scheme, host and port (TLS exactly when the
+    // scheme is https), never from an origin string. A proxy from the environment is used
+    // unless the server is on loopback; a proxy mcp-auth cannot use makes send() fail.
     HttpConnection(const Url& server, const HttpOptions& options);
     ~HttpConnection();
     HttpConnection(const HttpConnection&) = delete;
     HttpConnection& operator=(const HttpConnection&) = delete;
 
+    // Refuses (error set, nothing sent) a method that is not an HTTP token, a target that
+    // is not an origin-form RFC 3986 target (check_request_target) and header names or
+    // values that could smuggle bytes: nothing a caller passes can add a request line.
     HttpResult send(const std::string& method, const std::string& target, const HeaderList& headers,
                     const std::string& body, const HeadHandler& on_head,
                     const BodyHandler& on_body);
