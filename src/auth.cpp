@@ -53,13 +53,6 @@ void sleep_unless(const std::atomic<bool>& cancelled, std::chrono::milliseconds 
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-// A URL from the network, for a log line: the query (which may hold a credential) hidden.
-std::string shown_url(const std::string& url) {
-    std::string error;
-    auto parsed = parse_url(url, &error);
-    return parsed ? parsed->display() : std::string("(an invalid URL)");
-}
-
 }  // namespace
 
 Authenticator::Authenticator(AuthOptions options, AuthContext context)
@@ -167,18 +160,18 @@ Expected<std::string> Authenticator::first_document(const std::vector<std::strin
     bool only_not_found = true;  // every URL answered 404: there is no such document
     for (const auto& url : urls) {
         auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
-        ctx_.log.debug("GET " + shown_url(url) + " -> " +
+        ctx_.log.debug("GET " + display_url(url) + " -> " +
                        (res.status ? std::to_string(res.status) : res.error));
         only_not_found = only_not_found && res.error.empty() && res.status == 404;
         if (!res.error.empty()) {
             last_problem = res.error;
         } else if (res.status >= 300 && res.status < 400) {
             // Discovery never follows redirects: a document elsewhere could name any server.
-            last_problem = shown_url(url) + " redirected to " +
-                           shown_url(find_header(res.headers, "Location")) +
+            last_problem = display_url(url) + " redirected to " +
+                           display_url(find_header(res.headers, "Location")) +
                            "; mcp-auth does not follow redirects during discovery";
         } else if (res.status != 200) {
-            last_problem = shown_url(url) + " answered HTTP " + std::to_string(res.status);
+            last_problem = display_url(url) + " answered HTTP " + std::to_string(res.status);
         } else {
             return std::move(res.body);
         }
@@ -1064,8 +1057,8 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
                                               form_encode(form), options_.http)
                                  : HttpResponse{0, {}, {}, authenticated.error().message};
         if (!res.error.empty() || res.status != 200) {
-            ctx_.log.info("could not revoke the login at " + shown_url(record.revocation_endpoint) +
-                          " (" +
+            ctx_.log.info("could not revoke the login at " +
+                          display_url(record.revocation_endpoint) + " (" +
                           (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) +
                           "); deleting it locally anyway");
             revoked = false;

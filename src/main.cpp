@@ -52,15 +52,6 @@ long long now_seconds() {
         .count();
 }
 
-// The URL the user typed, for messages: the query (which may hold a credential) hidden,
-// also when the URL does not parse.
-std::string shown_url(const std::string& text) {
-    std::string why;
-    if (auto url = parse_url(text, &why)) return url->display();
-    size_t q = text.find('?');
-    return q == std::string::npos ? text : text.substr(0, q) + "?\u2026";
-}
-
 int exit_code_for(const Error& error) {
     return error.kind == ErrorKind::LoginRequired ? kExitLoginRequired : kExitError;
 }
@@ -87,7 +78,7 @@ std::optional<Url> server_url(const Invocation& inv, bool allow_http, Log& log) 
     std::string error;
     auto url = parse_url(inv.url, &error);
     if (!url) {
-        log.error("invalid server URL \"" + shown_url(inv.url) + "\": " + error);
+        log.error("invalid server URL \"" + display_url(inv.url) + "\": " + error);
         return std::nullopt;
     }
     if (auto refusal = check_url_policy(*url, allow_http); !refusal.empty()) {
@@ -287,7 +278,7 @@ int run_proxy(const Invocation& inv, Log& log) {
 // --- terminal commands -------------------------------------------------------------
 
 void print_login(const TokenRecord& r, long long now, Log& log) {
-    std::string text = "Logged in to " + shown_url(r.server) + " as " + r.identity;
+    std::string text = "Logged in to " + display_url(r.server) + " as " + r.identity;
     if (!r.scope.empty()) text += " with scopes: " + r.scope;
     if (r.expires_at) text += "; the token expires " + relative_time(r.expires_at, now);
     if (!r.refresh_token.empty()) text += " and will be refreshed";
@@ -312,7 +303,7 @@ int login_command(const Invocation& inv, Log& log, Authenticator& auth) {
     if (!inv.force) {
         auto current = auth.valid_token();
         if (current) {
-            log.info("Already logged in to " + shown_url(current->server) + " as " +
+            log.info("Already logged in to " + display_url(current->server) + " as " +
                      current->identity + " (until " +
                      relative_time(current->expires_at ? current->expires_at : now_seconds(),
                                    now_seconds()) +
@@ -345,7 +336,7 @@ int run_status(const Invocation& inv, Log& log) {
     if (!inv.url.empty()) {
         auto url = parse_url(inv.url, &error);
         if (!url)
-            return log.error("invalid server URL \"" + shown_url(inv.url) + "\": " + error),
+            return log.error("invalid server URL \"" + display_url(inv.url) + "\": " + error),
                    kExitUsage;
         wanted = url->to_string();
     }
@@ -360,8 +351,8 @@ int run_status(const Invocation& inv, Log& log) {
         if (wanted.empty())
             log.info("Not logged in to any server. Run `mcp-auth login <url>`.");
         else
-            log.info("Not logged in to " + shown_url(wanted) + ". Run `mcp-auth login " +
-                     shown_url(wanted) + "`.");
+            log.info("Not logged in to " + display_url(wanted) + ". Run `mcp-auth login " +
+                     display_url(wanted) + "`.");
     } else {
         std::cout << status_text(shown, now, store->description());
     }
@@ -378,7 +369,7 @@ int run_logout(const Invocation& inv, Log& log) {
     if (!inv.all) {
         auto url = parse_url(inv.url, &error);
         if (!url)
-            return log.error("invalid server URL \"" + shown_url(inv.url) + "\": " + error),
+            return log.error("invalid server URL \"" + display_url(inv.url) + "\": " + error),
                    kExitUsage;
         wanted = url->to_string();
     }
@@ -391,7 +382,7 @@ int run_logout(const Invocation& inv, Log& log) {
         Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
         auto revoked = auth.logout(r);
         if (!revoked) return log.error(revoked.error().message), kExitError;
-        log.info("Logged out of " + shown_url(r.server) + " (" + r.identity + ")" +
+        log.info("Logged out of " + display_url(r.server) + " (" + r.identity + ")" +
                  (*revoked ? "; the login was revoked at " + r.issuer : ""));
         ++done;
     }
@@ -406,7 +397,7 @@ int run_logout(const Invocation& inv, Log& log) {
         }
     }
     if (done == 0)
-        log.info(inv.all ? "No stored logins." : "Not logged in to " + shown_url(wanted) + ".");
+        log.info(inv.all ? "No stored logins." : "Not logged in to " + display_url(wanted) + ".");
     return kExitOk;
 }
 

@@ -421,6 +421,16 @@ std::string Url::display() const {
     return q == std::string::npos ? shown : shown.substr(0, q) + "?\u2026";
 }
 
+std::string display_url(std::string_view text) {
+    std::string why;
+    if (auto url = parse_url(text, &why)) return url->display();
+    constexpr size_t kShown = 120;
+    size_t q = text.find('?');
+    std::string shown(text.substr(0, std::min(q, kShown)));
+    if (q != std::string_view::npos && q <= kShown) return shown + "?\u2026";
+    return text.size() > kShown ? shown + "\u2026" : shown;
+}
+
 bool Url::same_origin(const Url& other) const {
     return scheme == other.scheme && host == other.host && port == other.port;
 }

@@ -77,6 +77,10 @@ inline constexpr size_t kMaxUrlLength = 8192;
 // per character) away from long hosts.
 inline constexpr size_t kMaxHostLength = 253;
 
+// Any URL text for a message: Url::display() when it parses; else the text before its
+// query, cut to 120 bytes (it may be a 30 kB attack). The Log escapes control bytes.
+std::string display_url(std::string_view text);
+
 // Parses an absolute http(s) URL. Returns nullopt with `error` set on anything else:
 // other schemes, user-info, fragments, bad ports, a path or query with characters outside
 // RFC 3986 (controls, spaces, quotes, non-ASCII, '%' not followed by two hex digits: they

@@ -402,3 +402,11 @@ TEST_CASE("proxy_for") {
         CHECK(proxy_for(remote, env(":,,:::,[,],[]:1")));
     }
 }
+
+TEST_CASE("display_url") {
+    CHECK(display_url("https://mcp.example.com/mcp?key=s3cret") ==
+          "https://mcp.example.com/mcp?\u2026");
+    CHECK(display_url("not a url?key=s3cret") == "not a url?\u2026");
+    std::string huge = "https://" + std::string(30000, 'a') + ".example/";
+    CHECK(display_url(huge) == huge.substr(0, 120) + "\u2026");
+}
