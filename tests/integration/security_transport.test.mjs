@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import {
   relayBinary, spawnRelay, startServer, startMcpServer, isolatedEnv, hostileBrowserEnv, killAll, sleep, tempDir,
   freshId, initializeRequest, legacyHandshake, assertRpcError, observe, readJsonLines, SERVERS_DIR,
+  runCrashChecked, assertCleanEnd,
 } from './lib.mjs';
 import { namedHosts } from './named-hosts.mjs';
 
@@ -95,6 +96,45 @@ async function initializeThrough(url, { env, args = [], ms = 20000, spawn = spaw
   const reply = await relay.request(initializeRequest(id), ms);
   return { relay, reply, id, ms: Date.now() - started };
 }
+
+describe('transport: a 30 kB host name (finding 7: std::regex in cpp-httplib recursed)', { skip: bin.skip, concurrency: false }, () => {
+  afterEach(cleanup);
+  const longHost = `${'a'.repeat(30000)}.example`;
+
+  it('named by a server\'s metadata as its authorization server: refused, no crash', { timeout: 40000 }, async () => {
+    // The proxy stands in for the network: a binary that went on would reach it, not DNS.
+    const proxy = await startSniffingProxy();
+    const mcp = await startHostileMcp({
+      routes: {
+        '/.well-known/oauth-protected-resource': (port) => ({
+          resource: `http://127.0.0.1:${port}/mcp`,
+          authorization_servers: [`https://${longHost}`],
+        }),
+      },
+    });
+    cleanups.push(mcp.close);
+    const { env } = hostileBrowserEnv('record-only');
+    env.HTTPS_PROXY = proxy.proxyUrl;
+    const { relay, reply, id } = await initializeThrough(mcp.url, { env });
+    observe('30 kB AS host', reply.error?.message?.slice(0, 300));
+    assertRpcError(reply, { id }, 'initialize with a 30 kB authorization server host');
+    assert.match(reply.error.message, /longer than/);
+    assert.equal(relay.proc.exitCode, null, 'mcp-auth is still running');
+    assert.equal(proxy.conns(), 0, 'nothing was sent anywhere');
+    relay.kill();
+  });
+
+  it('as the server URL on the command line: a usage error, no crash', { timeout: 40000 }, async () => {
+    const proxy = await startSniffingProxy();
+    const { env } = isolatedEnv({ HTTPS_PROXY: proxy.proxyUrl });
+    const r = await runCrashChecked(bin.path, [`https://${longHost}/mcp`], { env, input: `${JSON.stringify(initializeRequest(freshId()))}\n` });
+    observe('30 kB server host', r.stderr.slice(0, 300));
+    assertCleanEnd(r, { failed: true });
+    assert.equal(r.code, 2, `exit 2 (usage): ${r.stderr.slice(0, 300)}`);
+    assert.match(r.stderr, /longer than/);
+    assert.equal(proxy.conns(), 0, 'nothing was sent anywhere');
+  });
+});
 
 describe('transport: request smuggling through URLs from metadata (finding 1)', { skip: bin.skip, concurrency: false }, () => {
   afterEach(cleanup);
