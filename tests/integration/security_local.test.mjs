@@ -353,6 +353,18 @@ describe('the browser and the login agent', { skip: bin.skip, concurrency: false
     await killAll();
   });
 
+  /**
+   * The relay's handshake, through the login its agent runs: waits for the spy browser to
+   * open, notes the agent (its parent) for cleanup, lets the browser go on, and waits.
+   */
+  async function loginThroughAgent(relay, spy) {
+    const handshake = legacyHandshake(relay, 30000);
+    await waitUntil(spy.opened, 20000, 'the browser to open');
+    strays.push(Number(spy.read('ppid')));
+    spy.go();
+    await handshake;
+  }
+
   it('4. the browser gets none of the secrets (client secret, IdP token, --header variables); the agent logs in', { timeout: 45000 }, async () => {
     const srv = await startHostileAuthServer();
     const spy = spyBrowser();
@@ -360,11 +372,7 @@ describe('the browser and the login agent', { skip: bin.skip, concurrency: false
     const browser = oauthEnv({ browser: spy.script, extra: secrets });
     const relay = startRelay(srv, browser.env, { extraArgs: ['--header', 'X-Api-Key: ${MY_API_KEY}'] });
     try {
-      const handshake = legacyHandshake(relay, 30000);
-      await waitUntil(spy.opened, 20000, 'the browser to open');
-      strays.push(Number(spy.read('ppid')));
-      spy.go();
-      await handshake;
+      await loginThroughAgent(relay, spy);
       const env = spy.read('env');
       observe('browser environment', env.split('\n').filter((l) => /^MCP_AUTH|API_KEY/.test(l)).join(' '));
       assert.match(env, /^MCP_AUTH_BROWSER=/m, 'the environment was recorded');
@@ -436,11 +444,7 @@ describe('the browser and the login agent', { skip: bin.skip, concurrency: false
     const browser = oauthEnv({ browser: spy.script });
     const relay = startRelay(srv, browser.env, { extraArgs: ['--allow-http'] });
     try {
-      const handshake = legacyHandshake(relay, 30000);
-      await waitUntil(spy.opened, 20000, 'the browser to open');
-      strays.push(Number(spy.read('ppid')));
-      spy.go();
-      await handshake;
+      await loginThroughAgent(relay, spy);
       observe('agent command line', spy.read('parent-cmdline'));
       assert.match(spy.read('parent-cmdline'), /login .*--allow-http/, 'the agent got --allow-http');
     } finally {
