@@ -74,9 +74,9 @@ void add_auth_options(CLI::App& app, AuthArgs& args) {
            "Authenticate the client with a JWT signed by this PEM private key (private_key_jwt; "
            "P-256 or RSA)")
         ->check(CLI::ExistingFile);
-    app.add_option(
-        "--issuer", args.issuer,
-        "Authorization server to use when the MCP server publishes no resource metadata");
+    app.add_option("--issuer", args.issuer,
+                   "Authorization server to use when the MCP server publishes no resource "
+                   "metadata; with a client secret or key, the only one they are sent to");
     app.add_option("--scope", args.scope,
                    "Scopes to request (space-separated), instead of the discovered ones");
     app.add_option("--callback-port", args.callback_port,
