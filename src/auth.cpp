@@ -962,6 +962,11 @@ Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
                     (*record)->grant == kJwtBearer);
     if (renewable && ((*record)->access_token == rejected || !(*record)->fresh(ctx_.now(), 0))) {
         const TokenRecord stale = **record;
+        // Sent without a token because the refresh just failed (a success clears the
+        // failure): the 401 is that failure's consequence, not news; no second round.
+        if (rejected.empty() && refresh_failure_ &&
+            refresh_failure_->access_token == stale.access_token)
+            return refresh_failure_->error;
         auto refreshed = refresh_locked(stale);
         if (refreshed || refreshed.error().kind != ErrorKind::LoginRequired) return refreshed;
         ctx_.log.info(refreshed.error().message);
