@@ -505,7 +505,7 @@ HttpResponse http_fetch(const std::string& url, const std::string& method,
     std::thread watchdog;
     if (options.total_timeout.count() > 0) {
         auto deadline = std::chrono::steady_clock::now() + options.total_timeout;
-        watchdog = std::thread([&] {
+        watchdog = std::thread([&, deadline] {
             std::unique_lock<std::mutex> lock(mutex);
             if (wake.wait_until(lock, deadline, [&] { return done; })) return;
             expired = true;
