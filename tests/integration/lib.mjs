@@ -732,6 +732,17 @@ export async function makeTestPki() {
   return { dir, caPem: p('ca.pem'), serverCert: p('server.pem'), serverKey: p('server.key'), selfCert: p('self.pem'), selfKey: p('self.key') };
 }
 
+/**
+ * The sanitizer a binary was built with ('asan', 'tsan' or '' for none), from the runtime's
+ * symbol names in the file (packaging/hardening.sh runs every suite with such builds).
+ */
+export function sanitizerOf(binPath) {
+  const bytes = readFileSync(binPath);
+  if (bytes.includes('__asan_init')) return 'asan';
+  if (bytes.includes('__tsan_init')) return 'tsan';
+  return '';
+}
+
 /** Asserts that `msg` is a JSON-RPC error response (with `id` and `code` when given). */
 export function assertRpcError(msg, { id, code } = {}, what = 'error response') {
   assert.equal(msg?.jsonrpc, '2.0', `${what}: jsonrpc field in ${JSON.stringify(msg)?.slice(0, 300)}`);
