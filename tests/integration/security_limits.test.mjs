@@ -28,10 +28,11 @@ const bin = relayBinary();
 const HOSTILE_MCP_SERVER = join(SERVERS_DIR, 'hostile-mcp-server.mjs');
 const LIMIT = 1_000_000;
 const CAP = 40 << 20; // what each endless stream sends before it falls silent
-// Allowed peak RSS growth during an attack: 4 x the limit; 16 x under a sanitizer, whose
-// allocator keeps freed blocks in quarantine and pads every block (still far below the
-// 40 MB these attacks send).
-const MAX_GROWTH = (bin.skip || !sanitizerOf(bin.path) ? 4 : 16) * LIMIT;
+// Allowed peak RSS growth during an attack. Memory is asserted only in normal builds: a
+// sanitizer's shadow memory, quarantine and padding make RSS meaningless (the hardening
+// stages run this suite for the sanitizers' own findings; the main CTest run asserts).
+const MEMORY_ASSERTED = bin.skip || !sanitizerOf(bin.path);
+const MAX_GROWTH = 4 * LIMIT;
 
 let srv;
 const stats = async () => (await fetch(`http://127.0.0.1:${srv.port}/stats`)).json();
@@ -96,7 +97,7 @@ function assertBoundedGrowth(relay, base, what) {
   assert.equal(relay.proc.signalCode, null, `${what}: the relay died of ${relay.proc.signalCode}`);
   const grown = peakRss(relay.proc.pid) - base;
   observe(`${what} peak RSS growth`, `${(grown / 1e6).toFixed(1)} MB (limit ${LIMIT / 1e6} MB, allowed ${MAX_GROWTH / 1e6} MB)`);
-  assert.ok(grown <= MAX_GROWTH, `${what}: peak RSS grew by ${grown} bytes, over ${MAX_GROWTH} (${MAX_GROWTH / LIMIT} x --max-message-bytes)`);
+  if (MEMORY_ASSERTED) assert.ok(grown <= MAX_GROWTH, `${what}: peak RSS grew by ${grown} bytes, over ${MAX_GROWTH} (4 x --max-message-bytes)`);
 }
 
 /** Waits until the hostile server's endless stream `kind` has sent its cap or was closed; returns its stats. */
@@ -270,7 +271,7 @@ describe('security limits: --max-message-bytes on every stream (finding 8)', { s
     assert.equal(reply.result?.x?.length, bytes / 2 + 1, 'the reply arrived whole');
     const grown = peakRss(relay.proc.pid) - base;
     observe('wide 20 MB reply peak RSS growth', `${(grown / 1e6).toFixed(1)} MB`);
-    assert.ok(grown <= 4 * bytes, `peak RSS grew by ${grown} bytes for a ${bytes}-byte reply (a parsed document would be 8-16 times it)`);
+    if (MEMORY_ASSERTED) assert.ok(grown <= 4 * bytes, `peak RSS grew by ${grown} bytes for a ${bytes}-byte reply (a parsed document would be 8-16 times it)`);
     await assertStillWorks(relay, 'wide reply', { longLines: 1 });
   });
 
