@@ -24,6 +24,8 @@ bool is_hex(char c) {
     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
 }
 
+constexpr char kHexDigits[] = "0123456789ABCDEF";
+
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -48,8 +50,7 @@ bool is_target_char(char c) {
 // A byte named for an error message, never echoed raw (it may be a control character
 // that would rewrite the user's terminal).
 std::string describe_byte(unsigned char c) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string code = std::string("0x") + kHex[c >> 4] + kHex[c & 15];
+    std::string code = std::string("0x") + kHexDigits[c >> 4] + kHexDigits[c & 15];
     if (c == '\r') return "a carriage return (CR)";
     if (c == '\n') return "a line feed (LF)";
     if (c == ' ') return "a space";
@@ -436,7 +437,6 @@ bool Url::same_origin(const Url& other) const {
 }
 
 std::string percent_encode(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(text.size());
     for (unsigned char c : text) {
@@ -444,26 +444,21 @@ std::string percent_encode(std::string_view text) {
             out.push_back(static_cast<char>(c));
         } else {
             out.push_back('%');
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 15]);
+            out.push_back(kHexDigits[c >> 4]);
+            out.push_back(kHexDigits[c & 15]);
         }
     }
     return out;
 }
 
 std::string percent_decode(std::string_view text, bool plus_is_space) {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    };
     std::string out;
     out.reserve(text.size());
     for (size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
-        if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+        if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+            hex_value(text[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
             i += 2;
         } else if (c == '+' && plus_is_space) {
             out.push_back(' ');
