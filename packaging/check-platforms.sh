@@ -3,10 +3,10 @@
 #
 #   packaging/check-platforms.sh
 #
-#   windows  src/secret_store_windows.cpp with MinGW-w64 (g++-mingw-w64-x86-64-posix,
+#   windows  src/adapters/store/windows_credentials.cpp with MinGW-w64 (g++-mingw-w64-x86-64-posix,
 #            installed here when missing), -fsyntax-only with the project's warnings as
 #            errors. Nothing is linked or run: the Windows tests belong on Windows.
-#   macos    not checked: src/secret_store_macos.cpp needs Apple's Security and
+#   macos    not checked: src/adapters/store/macos_keychain.cpp needs Apple's Security and
 #            CoreFoundation headers, which exist only in Apple's SDK (no Debian package).
 #            It is compiled by a build on macOS.
 #
@@ -29,12 +29,12 @@ json_dir=$(mktemp -d /tmp/mcp-auth-check-platforms.XXXXXX)
 trap 'rm -rf "$json_dir"' EXIT
 ln -s /usr/include/nlohmann "$json_dir/nlohmann"
 
-if "$cxx" -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I "$here/include" \
-     -isystem "$json_dir" "$here/src/secret_store_windows.cpp"; then
-  echo "check-platforms: windows: src/secret_store_windows.cpp compiles (MinGW-w64)"
+if "$cxx" -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I "$here/src" \
+     -isystem "$json_dir" "$here/src/adapters/store/windows_credentials.cpp"; then
+  echo "check-platforms: windows: src/adapters/store/windows_credentials.cpp compiles (MinGW-w64)"
   passed=$((passed + 1))
 else
-  echo "check-platforms: windows: src/secret_store_windows.cpp does not compile (above)" >&2
+  echo "check-platforms: windows: src/adapters/store/windows_credentials.cpp does not compile (above)" >&2
   failed=$((failed + 1))
 fi
 echo "check-platforms: macos: not checked (needs Apple's SDK; compiled by a macOS build)"

@@ -21,8 +21,8 @@
 #include <string_view>
 
 #include "fuzz_common.h"
-#include "mcp_auth/oauth_flow.h"
-#include "mcp_auth/url.h"
+#include "core/oauth_flow.h"
+#include "core/url.h"
 
 namespace oauth = mcp_auth::oauth;
 using mcp_auth::QueryParams;

@@ -34,11 +34,11 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_common.h"
-#include "mcp_auth/base64.h"
-#include "mcp_auth/framing.h"
-#include "mcp_auth/headers.h"
-#include "mcp_auth/jsonrpc.h"
-#include "mcp_auth/mcp_headers.h"
+#include "core/base64.h"
+#include "core/framing.h"
+#include "core/headers.h"
+#include "core/jsonrpc.h"
+#include "core/mcp_headers.h"
 
 using nlohmann::json;
 namespace jsonrpc = mcp_auth::jsonrpc;

@@ -31,12 +31,12 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_common.h"
-#include "mcp_auth/base64.h"
-#include "mcp_auth/credentials.h"
-#include "mcp_auth/jwt.h"
-#include "mcp_auth/oauth_discovery.h"
-#include "mcp_auth/oauth_flow.h"
-#include "mcp_auth/url.h"
+#include "core/base64.h"
+#include "core/credentials.h"
+#include "core/jwt.h"
+#include "core/oauth_discovery.h"
+#include "core/oauth_flow.h"
+#include "core/url.h"
 
 using nlohmann::json;
 namespace oauth = mcp_auth::oauth;

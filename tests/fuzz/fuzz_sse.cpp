@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "mcp_auth/sse.h"
+#include "core/sse.h"
 
 using mcp_auth::SseEvent;
 using mcp_auth::SseParser;

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "fuzz_common.h"
-#include "mcp_auth/url.h"
+#include "core/url.h"
 
 using mcp_auth::Url;
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "mcp_auth/www_authenticate.h"
+#include "core/www_authenticate.h"
 
 using mcp_auth::Challenge;
 

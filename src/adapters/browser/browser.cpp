@@ -1,0 +1,83 @@
+#include "adapters/browser/browser.h"
+
+#include <cstdlib>
+#include <sstream>
+#include <vector>
+
+#include "platform/spawn.h"
+#include "core/url.h"
+
+namespace mcp_auth {
+namespace {
+
+std::string env(const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "";
+}
+
+// A browser variable holds commands separated by ':'; each is split on blanks (no
+// shell), and "%s" stands for the URL (appended when absent).
+std::vector<std::vector<std::string>> commands_from(const std::string& value,
+                                                    const std::string& url) {
+    std::vector<std::vector<std::string>> out;
+    std::stringstream list(value);
+    std::string command;
+    while (std::getline(list, command, ':')) {
+        std::stringstream words(command);
+        std::vector<std::string> argv;
+        std::string word;
+        bool placed = false;
+        while (words >> word) {
+            size_t at = word.find("%s");
+            if (at != std::string::npos) {
+                word.replace(at, 2, url);
+                placed = true;
+            }
+            argv.push_back(word);
+        }
+        if (argv.empty()) continue;
+        if (!placed) argv.push_back(url);
+        out.push_back(std::move(argv));
+    }
+    return out;
+}
+
+}  // namespace
+
+bool browser_available() {
+    if (!env("MCP_AUTH_BROWSER").empty() || !env("BROWSER").empty()) return true;
+#if defined(__APPLE__)
+    return true;
+#else
+    return !env("DISPLAY").empty() || !env("WAYLAND_DISPLAY").empty();
+#endif
+}
+
+bool open_browser(const std::string& url, Log& log) {
+    // The opener decides what a word is by its form: anything but an absolute http(s) URL
+    // of RFC 3986 characters could be taken for a file to open or an option.
+    std::string why;
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) why = "not http(s)";
+    if (why.empty() && !parse_url(url, &why)) why = "invalid: " + why;
+    if (!why.empty()) {
+        log.error("refusing to open a browser on a URL that is " + why);
+        return false;
+    }
+    std::vector<std::vector<std::string>> candidates;
+    if (auto mine = env("MCP_AUTH_BROWSER"); !mine.empty()) {
+        candidates = commands_from(mine, url);
+    } else if (auto theirs = env("BROWSER"); !theirs.empty()) {
+        candidates = commands_from(theirs, url);
+    } else {
+#if defined(__APPLE__)
+        candidates = {{"open", url}};
+#else
+        candidates = {{"xdg-open", url}};
+#endif
+    }
+    for (const auto& argv : candidates)
+        if (spawn_detached(argv, SpawnOptions{}, log)) return true;
+    return false;
+}
+
+}  // namespace mcp_auth

@@ -1,0 +1,137 @@
+#pragma once
+// The relay use case: JSON-RPC lines from stdin become POSTs to a Streamable HTTP MCP
+// endpoint; replies (JSON or SSE) become lines on stdout.
+//
+// Decision order for each stdin line: parse → classify → (hold while an initialize is
+// in flight, so later messages carry its session) → build headers → hand to a worker
+// that owns one keep-alive connection → stream the reply out message by message.
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/headers.h"
+#include "adapters/http/http_client.h"
+#include "core/jsonrpc.h"
+#include "core/mcp_headers.h"
+#include "platform/output.h"
+#include "app/token_source.h"
+#include "core/url.h"
+
+namespace mcp_auth {
+
+struct RelayOptions {
+    Url server;
+    HeaderList static_headers;  // sent on every request; values never logged
+    HttpOptions http;
+    size_t max_connections = 64;
+    size_t max_message_bytes = 64u << 20;
+    TokenSource* auth = nullptr;  // null: no OAuth (static headers only)
+};
+
+class Relay {
+public:
+    Relay(RelayOptions options, LineWriter& out, Log& log);
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    // One complete stdin line. Thread-safe.
+    void on_line(std::string&& line);
+    // A stdin line over the size limit: only its beginning is known.
+    void on_oversized(std::string_view prefix, size_t total_bytes);
+
+    // Waits up to `grace` for requests still in flight, closes all streams, ends the
+    // session (DELETE), and joins every thread. Idempotent.
+    void shutdown(std::chrono::milliseconds grace);
+
+private:
+    struct Job;
+    struct Reply;
+    struct Worker;
+
+    void dispatch(std::string&& line, bool releasing);
+    // dispatch() for a parsed line; sets `id` (a request's) and `started_init` as it goes,
+    // so that dispatch() can clean up after an exception.
+    void dispatch_message(const nlohmann::json& message, std::string&& line, bool releasing,
+                          nlohmann::json& id, bool& started_init);
+    // A job for one client message, with its protocol headers (not the session's: those
+    // are added when it is sent). Called with mutex_ held.
+    std::shared_ptr<Job> make_job(const nlohmann::json& message, jsonrpc::MessageInfo info,
+                                  std::string line);
+    void release_held();
+    void submit(std::shared_ptr<Job> job);
+    void worker_loop();
+    void run(HttpConnection& conn, Job& job);
+    HttpResult exchange(HttpConnection& conn, Job& job, const std::string& credential,
+                        Reply& reply);
+    // The server forgot the session `expired` (404): start a new one by replaying the
+    // client's initialize and initialized, invisibly. False when that is impossible.
+    bool reinitialize(HttpConnection& conn, const std::string& expired,
+                      const std::string& credential);
+    // A 2026-07-28 HeaderMismatch: list the tools again (learning their x-mcp-header
+    // annotations) and rebuild `job`'s headers. False when the list failed.
+    bool relearn_tools(HttpConnection& conn, Job& job, const std::string& credential);
+    // The POST's event stream ended before the answer: resume it with GET + Last-Event-ID.
+    void resume(HttpConnection& conn, Job& job, Reply& reply);
+    // Headers for a GET or DELETE on the session (static, token, session, version).
+    HeaderList session_headers();
+    void report_auth_failure(const Job& job, const Reply& reply, const Error& error);
+    // Writes one server message to stdout (unless replaying); notes which request it answers.
+    void deliver(std::string_view text, Job* job, Reply& reply);
+    // A server message that is not relayed (`why`: too deep, not JSON, too big): a request
+    // in it is answered with an error on the client's behalf, a response is replaced by
+    // an error for the request it answers (its id read from the text without parsing).
+    void refuse(std::string_view text, const std::string& why, Job* job, Reply& reply);
+    // Answers the client's pending request `id` with an error instead of the server's reply.
+    void answer_instead(const nlohmann::json& id, Job* job, Reply& reply, const std::string& what);
+    // After an exception in run(): the job's request gets an error, nothing stays waiting.
+    void recover(Job& job, std::string_view what);
+    bool take_answered(const Job& job);
+    void finish_initialize(const Reply& reply);
+    void report_failure(const Job& job, const Reply& reply, const HttpResult& result);
+    std::string http_error(const Job& job, int status, const std::string& body) const;
+    void start_listen_stream();
+    void listen_loop();
+    void end_session();
+
+    RelayOptions options_;
+    LineWriter& out_;
+    Log& log_;
+
+    std::mutex mutex_;  // guards everything below
+    std::condition_variable work_cv_;
+    std::condition_variable idle_cv_;
+    std::condition_variable stop_cv_;
+    std::deque<std::shared_ptr<Job>> queue_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::vector<std::shared_ptr<HttpConnection>> connections_;  // for cancel() at shutdown
+    size_t idle_workers_ = 0;
+    size_t in_flight_ = 0;  // queued or running jobs
+    bool stopping_ = false;
+    bool shut_down_ = false;
+
+    bool init_in_flight_ = false;  // later lines wait in held_ so they carry the new session
+    bool releasing_ = false;       // held_ is being replayed in order
+    std::vector<std::string> held_;
+    std::string session_id_;
+    std::string negotiated_version_;
+    std::string init_line_;         // the client's initialize, replayed when a session expires
+    std::string initialized_line_;  // and its notifications/initialized
+    std::mutex reinit_mutex_;       // one re-initialization at a time
+    std::map<std::string, bool> pending_;  // requests in flight (by id) → answered yet
+    std::string last_credential_;          // the auth header value of the last accepted request
+    bool listen_started_ = false;
+    std::thread listen_thread_;
+    mcp::ToolHeaderMap tool_headers_;
+};
+
+}  // namespace mcp_auth
