@@ -21,12 +21,18 @@
 
 #include "app/auth/authenticator.h"
 #include "adapters/browser/browser.h"
+#include "adapters/http/http_client.h"
+#include "adapters/loopback/callback_listener.h"
+#include "adapters/store/stores.h"
 #include "cli/options.h"
 #include "core/framing.h"
 #include "core/headers.h"
-#include "platform/output.h"
+#include "platform/line_writer.h"
 #include "app/relay/relay.h"
 #include "ports/secret_store.h"
+#include "platform/clock.h"
+#include "platform/paths.h"
+#include "platform/process_lock.h"
 #include "platform/spawn.h"
 #include "core/status.h"
 #include "core/url.h"
@@ -47,10 +53,33 @@ std::chrono::milliseconds seconds(double s) {
 }
 
 long long now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return SystemClock().now();
 }
+
+// The real adapters of this process, built once (the use cases get references).
+struct Adapters {
+    explicit Adapters(Log& log)
+        : http(getenv_lookup),
+          locks(lock_directory(getenv_lookup("XDG_RUNTIME_DIR").value_or(""),
+                               state_directory(getenv_lookup))),
+          browser(getenv_lookup, log) {}
+    HttplibClient http;
+    LoopbackCallbackServer callbacks;
+    FileLockService locks;
+    SystemClock clock;
+    SystemBrowser browser;
+};
+
+// At a terminal the user can always open the URL shown: never "no browser here".
+class TerminalBrowser : public Browser {
+public:
+    explicit TerminalBrowser(Browser& real) : real_(real) {}
+    bool available() override { return true; }
+    bool open(const std::string& url) override { return real_.open(url); }
+
+private:
+    Browser& real_;
+};
 
 int exit_code_for(const Error& error) {
     return error.kind == ErrorKind::LoginRequired ? kExitLoginRequired : kExitError;
@@ -63,7 +92,7 @@ std::unique_ptr<SecretStore> make_store(const Invocation& inv, Log& log, std::st
         inv.store.empty() ? getenv_lookup("MCP_AUTH_STORE").value_or("keychain") : inv.store;
     if (choice == "keychain") return make_os_keychain(kKeychainTimeout);
     if (choice == "file") {
-        std::string dir = default_state_dir();
+        std::string dir = state_directory(getenv_lookup);
         auto store = make_file_store(dir);
         if (!dir.empty())  // else the store's every call says what to set
             log.info("warning: tokens are kept unencrypted in " + dir +
@@ -118,13 +147,8 @@ AuthOptions auth_options(const Invocation& inv, const Url& server, const RelayAr
     return o;
 }
 
-AuthContext auth_context(SecretStore& store, Log& log, bool check_browser) {
-    AuthContext context{store, log};
-    context.open_browser = [&log](const std::string& url) { return open_browser(url, log); };
-    context.browser_available =
-        check_browser ? std::function<bool()>(browser_available) : [] { return true; };
-    context.now = now_seconds;
-    return context;
+AuthContext auth_context(SecretStore& store, Log& log, Adapters& a, Browser& browser) {
+    return AuthContext{store, log, a.http, a.callbacks, a.locks, a.clock, browser};
 }
 
 // The command line of a login agent: `mcp-auth login` for the same server and options,
@@ -153,6 +177,23 @@ std::vector<std::string> agent_command(const Invocation& inv, const std::string&
     if (inv.verbose) argv.push_back("--verbose");
     return argv;
 }
+
+// Starts `mcp-auth login` for the relay's server, holding the lock on descriptor 3.
+class SpawnedLoginAgent : public LoginAgentLauncher {
+public:
+    SpawnedLoginAgent(const Invocation& inv, Log& log) : inv_(inv), log_(log) {}
+    Status start(const ProcessLock& lock, const std::string& challenge,
+                 const std::string& scope) override {
+        SpawnOptions spawn{lock.handle(), true, true};
+        if (!spawn_detached(agent_command(inv_, challenge, scope), spawn, log_))
+            return make_error(ErrorKind::LoginRequired, "could not start the login process");
+        return Ok{};
+    }
+
+private:
+    const Invocation& inv_;
+    Log& log_;
+};
 
 // --- the relay -----------------------------------------------------------------------
 
@@ -211,6 +252,8 @@ int run_proxy(const Invocation& inv, Log& log) {
     options.max_connections = inv.relay.max_connections;
 
     // OAuth, unless the user passes the credential header themselves.
+    Adapters adapters(log);
+    SpawnedLoginAgent agent(inv, log);
     std::unique_ptr<SecretStore> store;
     std::optional<Authenticator> auth;
     std::optional<BearerTokenSource> tokens;
@@ -220,14 +263,8 @@ int run_proxy(const Invocation& inv, Log& log) {
             log.error(error);
             return kExitUsage;
         }
-        AuthContext context = auth_context(*store, log, true);
-        context.start_login_agent = [&inv, &log](int lock_fd, const std::string& challenge,
-                                                 const std::string& scope) -> Status {
-            SpawnOptions spawn{lock_fd, true, true};
-            if (!spawn_detached(agent_command(inv, challenge, scope), spawn, log))
-                return make_error(ErrorKind::LoginRequired, "could not start the login process");
-            return Ok{};
-        };
+        AuthContext context = auth_context(*store, log, adapters, adapters.browser);
+        context.agent = &agent;
         auth.emplace(auth_options(inv, *url, inv.relay), std::move(context));
         tokens.emplace(*auth, inv.auth.auth_header, true, log);
         options.auth = &*tokens;
@@ -242,7 +279,7 @@ int run_proxy(const Invocation& inv, Log& log) {
         char byte = 0;
         (void)!write(stop.write_fd, &byte, 1);
     });
-    Relay relay(options, out, log);
+    Relay relay(options, adapters.http, out, log);
     LineFramer framer(
         inv.relay.max_message_bytes,
         {[&](std::string&& line) { relay.on_line(std::move(line)); },
@@ -293,7 +330,9 @@ int with_authenticator(const Invocation& inv, Log& log, Command command) {
     std::string error;
     auto store = make_store(inv, log, &error);
     if (!store) return log.error(error), kExitUsage;
-    AuthContext context = auth_context(*store, log, false);
+    Adapters adapters(log);
+    TerminalBrowser browser(adapters.browser);
+    AuthContext context = auth_context(*store, log, adapters, browser);
     context.holds_login_lock = inv.agent_lock_fd >= 0;
     Authenticator auth(auth_options(inv, *url, RelayArgs{}), std::move(context));
     return command(auth);
@@ -373,13 +412,16 @@ int run_logout(const Invocation& inv, Log& log) {
                    kExitUsage;
         wanted = url->to_string();
     }
+    Adapters adapters(log);
+    TerminalBrowser browser(adapters.browser);
     int done = 0;
     for (const auto& r : *logins) {
         if (!inv.all && r.server != wanted) continue;
         std::string why;
         auto url = parse_url(r.server, &why);
         if (!url) continue;
-        Authenticator auth(auth_options(inv, *url, RelayArgs{}), auth_context(*store, log, false));
+        Authenticator auth(auth_options(inv, *url, RelayArgs{}),
+                           auth_context(*store, log, adapters, browser));
         auto revoked = auth.logout(r);
         if (!revoked) return log.error(revoked.error().message), kExitError;
         log.info("Logged out of " + display_url(r.server) + " (" + r.identity + ")" +

@@ -95,4 +95,10 @@ std::optional<Header> parse_header(std::string_view spec, const EnvLookup& env,
     return Header{std::string(name), std::move(*value)};
 }
 
+std::string find_header(const HeaderList& headers, std::string_view name) {
+    for (const auto& h : headers)
+        if (iequals(h.name, name)) return h.value;
+    return {};
+}
+
 }  // namespace mcp_auth

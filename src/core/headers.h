@@ -36,4 +36,7 @@ bool is_safe_header_value(std::string_view value);
 // Case-insensitive ASCII comparison, as header names require.
 bool iequals(std::string_view a, std::string_view b);
 
+// The first value of a header, case-insensitively; "" when absent.
+std::string find_header(const HeaderList& headers, std::string_view name);
+
 }  // namespace mcp_auth

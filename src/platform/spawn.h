@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/output.h"
+#include "ports/log.h"
 
 namespace mcp_auth {
 

@@ -1,6 +1,7 @@
 #pragma once
-// The secret store: one small interface, one backend per OS (chosen in CMake, one file
-// each), plus an explicit file store for machines without a keychain.
+// Port: the secret store. One small interface; adapters/store has one backend per OS
+// (chosen in CMake, one file each) and an explicit file store for machines without a
+// keychain; unit tests use a map.
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -34,21 +35,6 @@ public:
     using Item = std::pair<StoreKey, std::string>;
     virtual Expected<std::vector<Item>> find(const StoreKey& filter) = 0;
 };
-
-// The OS keychain: Secret Service on Linux, Keychain on macOS, Credential Manager on
-// Windows. Every call returns within `timeout` (a locked keychain can otherwise block
-// on a password prompt). Defined in the backend file the build selects.
-std::unique_ptr<SecretStore> make_os_keychain(std::chrono::milliseconds timeout);
-
-// Secrets in a JSON file of mode 0600 in `dir` (created 0700), for users who choose it.
-// The directory must belong to the user and be writable by nobody else; no symlink in it
-// is followed. An empty `dir` (see default_state_dir) gives a store whose every call fails
-// with a message saying to set HOME.
-std::unique_ptr<SecretStore> make_file_store(const std::string& dir);
-
-// $XDG_STATE_HOME/mcp-auth, else $HOME/.local/state/mcp-auth; "" when neither is set to
-// an absolute path. Callers must refuse "" (never fall back to the current directory).
-std::string default_state_dir();
 
 // Overwrites memory that held a secret before it is released. Best effort: copies made
 // earlier (by a JSON parser, a library) are not reached. Volatile stores, so the compiler

@@ -1,19 +1,14 @@
 #include "adapters/browser/browser.h"
 
-#include <cstdlib>
 #include <sstream>
 #include <vector>
 
-#include "platform/spawn.h"
 #include "core/url.h"
+#include "platform/desktop.h"
+#include "platform/spawn.h"
 
 namespace mcp_auth {
 namespace {
-
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    return value ? value : "";
-}
 
 // A browser variable holds commands separated by ':'; each is split on blanks (no
 // shell), and "%s" stands for the URL (appended when absent).
@@ -44,39 +39,35 @@ std::vector<std::vector<std::string>> commands_from(const std::string& value,
 
 }  // namespace
 
-bool browser_available() {
-    if (!env("MCP_AUTH_BROWSER").empty() || !env("BROWSER").empty()) return true;
-#if defined(__APPLE__)
-    return true;
-#else
-    return !env("DISPLAY").empty() || !env("WAYLAND_DISPLAY").empty();
-#endif
+std::string SystemBrowser::variable(const char* name) const {
+    return env_(name).value_or("");
 }
 
-bool open_browser(const std::string& url, Log& log) {
+bool SystemBrowser::available() {
+    return !variable("MCP_AUTH_BROWSER").empty() || !variable("BROWSER").empty() ||
+           graphical_session(env_);
+}
+
+bool SystemBrowser::open(const std::string& url) {
     // The opener decides what a word is by its form: anything but an absolute http(s) URL
     // of RFC 3986 characters could be taken for a file to open or an option.
     std::string why;
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) why = "not http(s)";
     if (why.empty() && !parse_url(url, &why)) why = "invalid: " + why;
     if (!why.empty()) {
-        log.error("refusing to open a browser on a URL that is " + why);
+        log_.error("refusing to open a browser on a URL that is " + why);
         return false;
     }
     std::vector<std::vector<std::string>> candidates;
-    if (auto mine = env("MCP_AUTH_BROWSER"); !mine.empty()) {
+    if (auto mine = variable("MCP_AUTH_BROWSER"); !mine.empty()) {
         candidates = commands_from(mine, url);
-    } else if (auto theirs = env("BROWSER"); !theirs.empty()) {
+    } else if (auto theirs = variable("BROWSER"); !theirs.empty()) {
         candidates = commands_from(theirs, url);
     } else {
-#if defined(__APPLE__)
-        candidates = {{"open", url}};
-#else
-        candidates = {{"xdg-open", url}};
-#endif
+        candidates = {default_url_opener(url)};
     }
     for (const auto& argv : candidates)
-        if (spawn_detached(argv, SpawnOptions{}, log)) return true;
+        if (spawn_detached(argv, SpawnOptions{}, log_)) return true;
     return false;
 }
 

@@ -1,21 +1,30 @@
 #pragma once
-// Opens a URL in the user's browser, without a shell: $MCP_AUTH_BROWSER, else $BROWSER,
-// else the platform's opener. The launcher's stdout goes to stderr (stdout belongs to
-// JSON-RPC) and its stdin is /dev/null. mcp-auth does not wait for it. The browser never
-// sees mcp-auth's secrets (spawn.h scrubs them from its environment).
+// The browser adapter (ports/system.h): opens a URL without a shell: $MCP_AUTH_BROWSER,
+// else $BROWSER, else the platform's opener (platform/desktop.h). The launcher's stdout
+// goes to stderr (stdout belongs to JSON-RPC) and its stdin is /dev/null; mcp-auth does
+// not wait for it. The browser never sees mcp-auth's secrets (spawn.h scrubs them).
 #include <string>
 
-#include "platform/output.h"
+#include "core/headers.h"
+#include "ports/log.h"
+#include "ports/system.h"
 
 namespace mcp_auth {
 
-// True when a launcher was started. Only an absolute http:// or https:// URL of RFC 3986
-// characters is opened (never something an opener could take for a file or an option).
-// Never throws; says on the log what failed.
-bool open_browser(const std::string& url, Log& log);
+class SystemBrowser : public Browser {
+public:
+    SystemBrowser(EnvLookup env, Log& log) : env_(std::move(env)), log_(log) {}
+    // A browser variable is set, or the platform has a graphical session.
+    bool available() override;
+    // True when a launcher was started. Only an absolute http:// or https:// URL of RFC
+    // 3986 characters is opened (never something an opener could take for a file or an
+    // option). Never throws; says on the log what failed.
+    bool open(const std::string& url) override;
 
-// Whether opening a browser can work here at all: a browser variable is set, or (on
-// Linux) a graphical session exists. Used to fail fast in proxy mode over SSH.
-bool browser_available();
+private:
+    std::string variable(const char* name) const;
+    EnvLookup env_;
+    Log& log_;
+};
 
 }  // namespace mcp_auth

@@ -22,12 +22,6 @@
 
 namespace mcp_auth {
 
-std::string find_header(const HeaderList& headers, std::string_view name) {
-    for (const auto& h : headers)
-        if (iequals(h.name, name)) return h.value;
-    return {};
-}
-
 namespace {
 
 std::string describe_duration(std::chrono::milliseconds d) {
@@ -269,20 +263,13 @@ std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, HeadBudget& bud
                                                                 nullptr);
 }
 
-std::optional<ProxySetting> proxy_from_environment(const Url& server) {
-    return proxy_for(server, [](const char* name) {
-        const char* value = std::getenv(name);
-        return std::string(value ? value : "");
-    });
-}
-
 }  // namespace
 
-struct HttpConnection::Impl {
-    Impl(const Url& server, const HttpOptions& opts)
+struct HttplibConnection::Impl {
+    Impl(const Url& server, const HttpOptions& opts, const EnvLookup& env)
         : url(server),
           options(opts),
-          proxy(proxy_from_environment(server)),
+          proxy(proxy_for(server, [&](const char* name) { return env(name).value_or(""); })),
           tunnel(https_tunnel(server, proxy)),
           client(make_client(server, budget, tunnel ? &*tunnel : nullptr)) {
         budget.limit = opts.max_header_bytes;
@@ -338,10 +325,11 @@ struct HttpConnection::Impl {
     std::atomic<bool> in_flight{false};
 };
 
-HttpConnection::HttpConnection(const Url& server, const HttpOptions& options)
-    : impl_(std::make_unique<Impl>(server, options)) {}
+HttplibConnection::HttplibConnection(const Url& server, const HttpOptions& options,
+                                     const EnvLookup& env)
+    : impl_(std::make_unique<Impl>(server, options, env)) {}
 
-HttpConnection::~HttpConnection() = default;
+HttplibConnection::~HttplibConnection() = default;
 
 namespace {
 
@@ -374,7 +362,7 @@ std::string describe(httplib::Error error, const Url& url) {
 
 }  // namespace
 
-HttpResult HttpConnection::send(const std::string& method, const std::string& target,
+HttpResult HttplibConnection::send(const std::string& method, const std::string& target,
                                 const HeaderList& headers, const std::string& body,
                                 const HeadHandler& on_head, const BodyHandler& on_body) {
     HttpResult result;
@@ -475,7 +463,7 @@ HttpResult HttpConnection::send(const std::string& method, const std::string& ta
     return result;
 }
 
-void HttpConnection::cancel() {
+void HttplibConnection::cancel() {
     impl_->cancelled = true;
     // A stop() issued before the socket opens is lost; repeat while a send is running.
     for (int i = 0; i < 200; ++i) {
@@ -485,9 +473,14 @@ void HttpConnection::cancel() {
     }
 }
 
-HttpResponse http_fetch(const std::string& url, const std::string& method,
-                        const HeaderList& headers, const std::string& body,
-                        const HttpOptions& options, size_t max_body) {
+std::shared_ptr<HttpConnection> HttplibClient::connect(const Url& server,
+                                                       const HttpOptions& options) {
+    return std::make_shared<HttplibConnection>(server, options, env_);
+}
+
+HttpResponse HttplibClient::fetch(const std::string& url, const std::string& method,
+                                  const HeaderList& headers, const std::string& body,
+                                  const HttpOptions& options, size_t max_body) {
     HttpResponse response;
     std::string error;
     auto parsed = parse_url(url, &error);
@@ -495,7 +488,7 @@ HttpResponse http_fetch(const std::string& url, const std::string& method,
         response.error = "invalid URL: " + error;
         return response;
     }
-    HttpConnection conn(*parsed, options);
+    HttplibConnection conn(*parsed, options, env_);
     // The deadline: a watchdog that stops the exchange, whatever phase it is in (connect,
     // TLS handshake, a head or body dripping a byte at a time). Only http_fetch (the
     // metadata and token calls) pays for the thread, not the relay's requests.

@@ -1,5 +1,5 @@
 #pragma once
-// The loopback redirect listener (RFC 8252 §7.3): binds 127.0.0.1 before the browser
+// The loopback redirect listener (ports/callback.h; RFC 8252 §7.3): binds 127.0.0.1 before the browser
 // opens, serves exactly one accepted callback, then closes. The only server-side use of
 // cpp-httplib.
 //
@@ -20,48 +20,45 @@
 
 #include "core/expected.h"
 #include "core/url.h"
+#include "ports/callback.h"
 
 namespace mcp_auth {
 
-class CallbackListener {
+class CallbackListener : public CallbackSession {
 public:
     // Callbacks refused (no cookie, a wrong state, a wrong start nonce) before the login
     // is given up.
     static constexpr int kMaxBadCallbacks = 5;
 
-    // What to do with one request to /callback that carries the login cookie.
-    struct Verdict {
-        bool final = false;    // true: this callback ends the wait (success or failure)
-        bool success = false;  // shown on the page
-        std::string message;   // shown on the page (escaped)
-    };
-    using Judge = std::function<Verdict(const QueryParams& query)>;
-
     // Binds 127.0.0.1:`port` (0 = a port the OS chooses). Fails when the port is taken,
     // also by a socket that set SO_REUSEPORT (the port is never shared).
     static Expected<std::unique_ptr<CallbackListener>> start(int port);
-    ~CallbackListener();
+    ~CallbackListener() override;
 
-    int port() const;
-    std::string redirect_uri() const;  // http://127.0.0.1:<port>/callback
-
-    // Arms the one-time start page for `authorization_url` and returns its URL, the only
-    // one to give the browser or show the user. Fails (Invalid) when `authorization_url`
-    // is not an absolute http(s) URL of RFC 3986 characters (it would reach the browser
-    // through the redirect). Call before wait().
-    Expected<std::string> start_url(const std::string& authorization_url);
-
-    // Serves callbacks until `judge` calls one final, or `timeout` passes, or the login is
-    // given up (see above). Returns the final callback's query. Requests that are not
-    // final (a wrong state, say) get an error page and the wait goes on.
-    Expected<QueryParams> wait(std::chrono::milliseconds timeout, Judge judge);
-    // Makes a wait() in another thread return at once. Thread-safe.
-    void cancel();
+    int port() const override;
+    std::string redirect_uri() const override;  // http://127.0.0.1:<port>/callback
+    // Fails (Invalid) when `authorization_url` is not an absolute http(s) URL of RFC 3986
+    // characters (it would reach the browser through the redirect).
+    Expected<std::string> start_url(const std::string& authorization_url) override;
+    // Requests that are not final (a wrong state, say) get an error page and the wait
+    // goes on.
+    Expected<QueryParams> wait(std::chrono::milliseconds timeout, Judge judge) override;
+    void cancel() override;
 
 private:
     struct Impl;
     explicit CallbackListener(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
+};
+
+// The port's adapter: each listen() starts a CallbackListener.
+class LoopbackCallbackServer : public CallbackServer {
+public:
+    Expected<std::unique_ptr<CallbackSession>> listen(int port) override {
+        auto listener = CallbackListener::start(port);
+        if (!listener) return listener.error();
+        return std::unique_ptr<CallbackSession>(std::move(*listener));
+    }
 };
 
 }  // namespace mcp_auth

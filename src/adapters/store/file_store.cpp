@@ -25,7 +25,7 @@
 #include "core/base64.h"
 #include "core/crypto.h"
 #include "core/json_limits.h"
-#include "ports/secret_store.h"
+#include "adapters/store/stores.h"
 
 namespace mcp_auth {
 namespace {
@@ -342,16 +342,6 @@ private:
 
 std::unique_ptr<SecretStore> make_file_store(const std::string& dir) {
     return std::make_unique<FileStore>(dir);
-}
-
-std::string default_state_dir() {
-    // Relative values are ignored, as the XDG Base Directory spec asks: they would name a
-    // directory that depends on where mcp-auth was started.
-    if (const char* state = std::getenv("XDG_STATE_HOME"); state && state[0] == '/')
-        return std::string(state) + "/mcp-auth";
-    if (const char* home = std::getenv("HOME"); home && home[0] == '/')
-        return std::string(home) + "/.local/state/mcp-auth";
-    return {};
 }
 
 }  // namespace mcp_auth

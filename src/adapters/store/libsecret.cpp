@@ -7,7 +7,7 @@
 #include <cstdlib>
 
 #include "adapters/store/bounded.h"
-#include "ports/secret_store.h"
+#include "adapters/store/stores.h"
 
 namespace mcp_auth {
 namespace {

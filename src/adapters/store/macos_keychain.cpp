@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "adapters/store/bounded.h"
-#include "ports/secret_store.h"
+#include "adapters/store/stores.h"
 
 namespace mcp_auth {
 namespace {

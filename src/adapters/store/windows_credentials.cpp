@@ -26,7 +26,7 @@
 #include "core/base64.h"
 #include "adapters/store/bounded.h"
 #include "core/crypto.h"
-#include "ports/secret_store.h"
+#include "adapters/store/stores.h"
 
 namespace mcp_auth {
 namespace {

@@ -7,8 +7,6 @@
 #include "core/crypto.h"
 #include "core/json_limits.h"
 #include "core/jwt.h"
-#include "adapters/loopback/callback_listener.h"
-#include "platform/process_lock.h"
 #include "core/www_authenticate.h"
 
 namespace mcp_auth {
@@ -45,13 +43,6 @@ bool is_auth_code(const Error& e, std::initializer_list<const char*> codes) {
 constexpr int kRefreshAttempts = 3;
 constexpr std::chrono::milliseconds kRefreshBackoff[] = {std::chrono::milliseconds(500),
                                                          std::chrono::milliseconds(1000)};
-
-// Waits `delay`, or less when `cancelled` is set meanwhile.
-void sleep_unless(const std::atomic<bool>& cancelled, std::chrono::milliseconds delay) {
-    auto until = std::chrono::steady_clock::now() + delay;
-    while (!cancelled && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-}
 
 }  // namespace
 
@@ -116,11 +107,14 @@ Status Authenticator::retry_unsaved(bool holding_refresh_lock) {
     if (!unsaved_) return Ok{};
     // Under the refresh lock, and only while the login it replaces is still stored: a
     // login removed meanwhile (logout) is not written back.
-    Expected<ProcessLock> lock = ProcessLock();
-    if (!holding_refresh_lock) lock = ProcessLock::for_server(server(), "refresh");
-    if (lock && !holding_refresh_lock) {
-        if (auto ok = lock->lock(true, std::chrono::seconds(2), &cancel_flag_); !ok)
-            return ok.error();
+    std::unique_ptr<ProcessLock> lock;
+    if (!holding_refresh_lock) {
+        auto opened = ctx_.locks.open(server(), "refresh");
+        if (opened) {
+            lock = std::move(*opened);
+            if (auto ok = lock->lock(true, std::chrono::seconds(2), &cancel_flag_); !ok)
+                return ok.error();
+        }
     }
     auto stored = ctx_.store.get(unsaved_->key());
     if (!stored) return stored.error();
@@ -159,7 +153,7 @@ Expected<std::string> Authenticator::first_document(const std::vector<std::strin
     std::string last_problem = "no metadata document was found";
     bool only_not_found = true;  // every URL answered 404: there is no such document
     for (const auto& url : urls) {
-        auto res = http_fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
+        auto res = ctx_.http.fetch(url, "GET", {{"Accept", "application/json"}}, "", options_.http);
         ctx_.log.debug("GET " + display_url(url) + " -> " +
                        (res.status ? std::to_string(res.status) : res.error));
         only_not_found = only_not_found && res.error.empty() && res.status == 404;
@@ -367,7 +361,7 @@ Expected<Authenticator::Client> Authenticator::client_for(const Discovery& d,
                               "there as a public native client with the redirect URI "
                               "http://127.0.0.1/callback and pass --client-id <id>.");
     auto body = json_text(oauth::registration_request(redirect_uri));
-    auto res = http_fetch(d.server.registration_endpoint, "POST",
+    auto res = ctx_.http.fetch(d.server.registration_endpoint, "POST",
                           {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
                           body, options_.http);
     if (!res.error.empty())
@@ -456,7 +450,7 @@ Status Authenticator::authenticate_client(const Client& client, const std::strin
         form.emplace_back("client_secret", client.secret);
     } else if (client.method == "private_key_jwt") {
         // RFC 7523 §2.2; the audience is the authorization server's issuer.
-        long long now = ctx_.now();
+        long long now = ctx_.clock.now();
         nlohmann::json claims = {{"iss", client.id}, {"sub", client.id}, {"aud", issuer},
                                  {"iat", now},       {"exp", now + 60},  {"jti", make_state()}};
         auto assertion = sign_jwt(claims, options_.client_assertion_key);
@@ -488,14 +482,14 @@ Expected<oauth::TokenSet> Authenticator::call_token_endpoint(const std::string& 
     HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                           {"Accept", "application/json"}};
     if (auto ok = authenticate_client(client, issuer, headers, form); !ok) return ok.error();
-    auto res = http_fetch(endpoint, "POST", headers, form_encode(form), options_.http);
+    auto res = ctx_.http.fetch(endpoint, "POST", headers, form_encode(form), options_.http);
     if (unavailable)
         *unavailable = res.error.empty() ? res.status >= 500 || res.status == 429 : !res.timed_out;
     if (!res.error.empty())
         return make_error(res.timed_out ? ErrorKind::Timeout : ErrorKind::Network,
                           "could not reach the authorization server's token endpoint (" +
                               res.error + "); the stored login is kept, try again later");
-    auto tokens = oauth::parse_token_response(res.status, res.body, ctx_.now());
+    auto tokens = oauth::parse_token_response(res.status, res.body, ctx_.clock.now());
     if (tokens && pinned_client(client)) pin_issuer(client, issuer);
     return tokens;
 }
@@ -513,7 +507,7 @@ TokenRecord Authenticator::record_from(const oauth::TokenSet& tokens, const Disc
     r.scope = tokens.scope.empty() ? requested_scope : tokens.scope;
     r.requested_scope = requested_scope;
     r.expires_at = tokens.expires_at;
-    r.obtained_at = ctx_.now();
+    r.obtained_at = ctx_.clock.now();
     r.token_endpoint = d.server.token_endpoint;
     r.revocation_endpoint = d.server.revocation_endpoint;
     r.resource = d.resource;
@@ -555,12 +549,12 @@ Expected<TokenRecord> Authenticator::machine_login(const Discovery& d, const std
 
 Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std::string& scope,
                                                    bool allow_browser) {
-    if (!allow_browser || !ctx_.browser_available())
+    if (!allow_browser || !ctx_.browser.available())
         return login_required(
             shown(), "Logging in to " + shown() + " needs a browser, and none can be opened here.");
     for (int attempt = 0;; ++attempt) {
         // Bind the callback port before anything can redirect to it.
-        auto listener = CallbackListener::start(options_.callback_port);
+        auto listener = ctx_.callbacks.listen(options_.callback_port);
         if (!listener) return listener.error();
         {
             std::lock_guard<std::mutex> lock(cancel_mutex_);
@@ -579,7 +573,7 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
         ctx_.log.info("opening the browser to log in to " + shown() +
                       " (scope: " + (scope.empty() ? "default" : scope) + ")");
         // One line each: the message, then the URL alone.
-        if (!ctx_.open_browser(*start_url))
+        if (!ctx_.browser.open(*start_url))
             ctx_.log.info("could not open the browser. Please visit this URL to log in:");
         else
             ctx_.log.info("if the browser does not open, visit:");
@@ -588,12 +582,12 @@ Expected<TokenRecord> Authenticator::browser_login(const Discovery& d, const std
         auto query = (*listener)->wait(options_.login_timeout, [&](const QueryParams& q) {
             auto code = oauth::check_callback(q, request);
             if (code)
-                return CallbackListener::Verdict{
+                return CallbackSession::Verdict{
                     true, true, "mcp-auth received the login for " + shown() + "."};
             // A response that is not ours (wrong state) does not end this login.
             bool ours =
                 oauth::constant_time_equals(query_value(q, "state").value_or(""), request.state);
-            return CallbackListener::Verdict{ours, false, code.error().message};
+            return CallbackSession::Verdict{ours, false, code.error().message};
         });
         {
             std::lock_guard<std::mutex> lock(cancel_mutex_);
@@ -648,19 +642,19 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
         if (auto ok = save(*record); !ok) return ok.error();
         return record;
     }
-    if (ctx_.start_login_agent) return login_via_agent(challenge, scope, allow_browser);
+    if (ctx_.agent) return login_via_agent(challenge, scope, allow_browser);
     // In this process: one login per server at a time, across processes too.
-    ProcessLock lock;
+    std::unique_ptr<ProcessLock> lock;
     std::string before = current_ ? current_->access_token : "";
     if (!ctx_.holds_login_lock) {
-        auto opened = ProcessLock::for_server(server(), "login");
+        auto opened = ctx_.locks.open(server(), "login");
         if (!opened) return opened.error();
         lock = std::move(*opened);
-        if (!lock.try_lock()) {
+        if (!lock->try_lock()) {
             ctx_.log.info("another login to " + shown() +
                           " is in progress; waiting for it to finish");
             auto ok =
-                lock.lock(true, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
+                lock->lock(true, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
             if (!ok) return login_required(shown(), "The other login did not finish.");
             if (auto done = fresh_login_since(before)) return *done;
         }
@@ -674,26 +668,27 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
 std::optional<TokenRecord> Authenticator::fresh_login_since(const std::string& before) {
     loaded_ = false;  // another process may have written the store
     auto record = load_locked();
-    if (record && *record && (*record)->access_token != before && (*record)->fresh(ctx_.now(), 0))
+    if (record && *record && (*record)->access_token != before && (*record)->fresh(ctx_.clock.now(), 0))
         return **record;
     return std::nullopt;
 }
 
 Expected<TokenRecord> Authenticator::login_via_agent(const std::string& challenge,
                                                      const std::string& scope, bool allow_browser) {
-    if (!allow_browser || !ctx_.browser_available())
+    if (!allow_browser || !ctx_.browser.available())
         return login_required(
             shown(), "Logging in to " + shown() + " needs a browser, and none can be opened here.");
     std::string before = current_ ? current_->access_token : "";
-    auto lock = ProcessLock::for_server(server(), "login");
-    if (!lock) return lock.error();
+    auto opened = ctx_.locks.open(server(), "login");
+    if (!opened) return opened.error();
+    auto& lock = *opened;
     if (lock->try_lock()) {
         // Someone may have finished a login between our 401 and this lock.
         if (auto done = fresh_login_since(before)) return *done;
         // The login runs in a process of its own that inherits this lock: a host that
         // kills this instance does not kill the login, and the tab the user has open
         // still completes it. Every instance waits for the lock to come free.
-        if (auto ok = ctx_.start_login_agent(lock->fd(), challenge, scope); !ok) return ok.error();
+        if (auto ok = ctx_.agent->start(*lock, challenge, scope); !ok) return ok.error();
         lock->release();
         ctx_.log.info("logging in to " + shown() +
                       " in the browser; waiting for the login to finish");
@@ -702,10 +697,11 @@ Expected<TokenRecord> Authenticator::login_via_agent(const std::string& challeng
                       " is in progress in another mcp-auth process; waiting for it");
     }
     // The agent's hold on the lock ends with its process: wait on a descriptor of our own.
-    auto waiter = ProcessLock::for_server(server(), "login");
+    auto waiter = ctx_.locks.open(server(), "login");
     if (!waiter) return waiter.error();
-    auto ok = waiter->lock(false, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
-    waiter->release();
+    auto ok =
+        (*waiter)->lock(false, options_.login_timeout + std::chrono::seconds(15), &cancel_flag_);
+    (*waiter)->release();
     if (!ok) return login_required(shown(), "No login arrived in time.");
     if (auto done = fresh_login_since(before)) return *done;
     return login_required(shown(), "The login in the browser did not complete.");
@@ -759,7 +755,7 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
                                         : d.resource}};
     if (!scope.empty()) exchange.emplace_back("scope", scope);
     if (!options_.idp_client_id.empty()) exchange.emplace_back("client_id", options_.idp_client_id);
-    auto res = http_fetch(
+    auto res = ctx_.http.fetch(
         idp_endpoint, "POST",
         {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}},
         form_encode(exchange), options_.http);
@@ -770,7 +766,7 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
     if (res.status != 200 || !doc.is_object() || !doc.contains("access_token") ||
         !doc["access_token"].is_string()) {
         auto refused =
-            oauth::parse_token_response(res.status == 200 ? 400 : res.status, res.body, ctx_.now());
+            oauth::parse_token_response(res.status == 200 ? 400 : res.status, res.body, ctx_.clock.now());
         return make_error(ErrorKind::Auth, "the identity provider refused the token exchange: " +
                                                (refused ? std::string("no assertion returned")
                                                         : refused.error().message));
@@ -791,7 +787,7 @@ Expected<TokenRecord> Authenticator::enterprise_login(const Discovery& d,
 // --- refresh -----------------------------------------------------------------------------
 
 std::unique_lock<std::mutex> Authenticator::enter() {
-    auto arrived = std::chrono::steady_clock::now();
+    auto arrived = ctx_.clock.steady();
     std::unique_lock<std::mutex> lock(mutex_);
     arrived_ = arrived;
     return lock;
@@ -805,10 +801,11 @@ Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
     // expired token send one refresh, and none loses the rotated refresh token. `logout`
     // takes the same lock, so a refresh never writes back a login removed meanwhile.
     // The lock is never taken from a live holder: every holder ends by its own deadlines.
-    auto lock = ProcessLock::for_server(server(), "refresh");
+    auto lock = ctx_.locks.open(server(), "refresh");
     if (!lock) {
         ctx_.log.debug("refreshing without the refresh lock: " + lock.error().message);
-    } else if (auto ok = lock->lock(true, refresh_lock_budget(options_.http), &cancel_flag_); !ok) {
+    } else if (auto ok = (*lock)->lock(true, refresh_lock_budget(options_.http), &cancel_flag_);
+               !ok) {
         if (ok.error().kind != ErrorKind::Timeout) return ok.error();
         return make_error(ErrorKind::Timeout,
                           "another mcp-auth process is still refreshing the login for " + shown() +
@@ -819,7 +816,7 @@ Expected<TokenRecord> Authenticator::refresh_locked(const TokenRecord& stale) {
     if (!result &&
         (result.error().kind == ErrorKind::Network || result.error().kind == ErrorKind::Timeout))
         refresh_failure_ =
-            RefreshFailure{stale.access_token, result.error(), std::chrono::steady_clock::now()};
+            RefreshFailure{stale.access_token, result.error(), ctx_.clock.steady()};
     else
         refresh_failure_.reset();
     return result;
@@ -841,7 +838,7 @@ Expected<TokenRecord> Authenticator::refresh_holding_lock(const TokenRecord& sta
                                            " was removed (mcp-auth logout); this process does "
                                            "not bring it back.");
     if ((*latest)->access_token != stale.access_token &&
-        (*latest)->fresh(ctx_.now(), refresh_margin(**latest)))
+        (*latest)->fresh(ctx_.clock.now(), refresh_margin(**latest)))
         return **latest;  // another process refreshed while we waited
     const TokenRecord record = **latest;
     if (record.grant == "client_credentials" || record.grant == kJwtBearer) {
@@ -882,7 +879,7 @@ Expected<TokenRecord> Authenticator::refresh_holding_lock(const TokenRecord& sta
     if (!tokens->refresh_token.empty()) updated.refresh_token = tokens->refresh_token;  // rotation
     if (!tokens->scope.empty()) updated.scope = tokens->scope;
     updated.expires_at = tokens->expires_at;
-    updated.obtained_at = ctx_.now();
+    updated.obtained_at = ctx_.clock.now();
     if (!tokens->id_token.empty())
         if (auto claims = jwt_claims(tokens->id_token);
             claims && !identity_from_claims(*claims).empty())
@@ -922,7 +919,7 @@ Expected<oauth::TokenSet> Authenticator::refresh_grant(const TokenRecord& record
                               tokens.error().code);
         ctx_.log.debug("refresh for " + shown() + " failed (" + tokens.error().message +
                        "); trying again");
-        sleep_unless(cancel_flag_, kRefreshBackoff[attempt - 1]);
+        ctx_.clock.sleep(kRefreshBackoff[attempt - 1], cancel_flag_);
     }
 }
 
@@ -933,12 +930,12 @@ Expected<TokenRecord> Authenticator::valid_token() {
     if (!record) return record.error();
     if (!*record) return login_required(shown(), "You are not logged in to " + shown() + ".");
     const TokenRecord r = **record;
-    if (r.fresh(ctx_.now(), refresh_margin(r))) return r;
+    if (r.fresh(ctx_.clock.now(), refresh_margin(r))) return r;
     auto refreshed = refresh_locked(r);
     if (!refreshed &&
         (refreshed.error().kind == ErrorKind::Network ||
          refreshed.error().kind == ErrorKind::Timeout) &&
-        r.fresh(ctx_.now(), 0)) {
+        r.fresh(ctx_.clock.now(), 0)) {
         // The authorization server is unreachable, but the token still works for a while.
         ctx_.log.debug("could not refresh yet (" + refreshed.error().message +
                        "); using the current token");
@@ -953,14 +950,14 @@ Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
     if (unsaved_) (void)retry_unsaved();
     auto record = load_locked();
     if (!record) return record.error();
-    if (*record && (*record)->access_token != rejected && (*record)->fresh(ctx_.now(), 0))
+    if (*record && (*record)->access_token != rejected && (*record)->fresh(ctx_.clock.now(), 0))
         return **record;  // another request already logged in or refreshed
     // The rejected token, or an expired one (the request went without a token because its
     // refresh failed): refresh it. Only a refused grant leads to a new login.
     bool renewable =
         *record && (!(*record)->refresh_token.empty() || (*record)->grant == "client_credentials" ||
                     (*record)->grant == kJwtBearer);
-    if (renewable && ((*record)->access_token == rejected || !(*record)->fresh(ctx_.now(), 0))) {
+    if (renewable && ((*record)->access_token == rejected || !(*record)->fresh(ctx_.clock.now(), 0))) {
         const TokenRecord stale = **record;
         // Sent without a token because the refresh just failed (a success clears the
         // failure): the 401 is that failure's consequence, not news; no second round.
@@ -1030,9 +1027,10 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
     auto lock = enter();
     // Under the refresh lock: a refresh in flight elsewhere ends first (and saves what it
     // got), and every later one re-reads the store, finds no login and writes nothing.
-    auto refresh_lock = ProcessLock::for_server(server(), "refresh");
+    auto refresh_lock = ctx_.locks.open(server(), "refresh");
     if (refresh_lock)
-        if (auto ok = refresh_lock->lock(true, refresh_lock_budget(options_.http), &cancel_flag_);
+        if (auto ok =
+                (*refresh_lock)->lock(true, refresh_lock_budget(options_.http), &cancel_flag_);
             !ok)
             ctx_.log.info("logging out of " + shown() + " while another mcp-auth process (" +
                           ok.error().message + ") may still be refreshing it");
@@ -1058,7 +1056,7 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
         // A client that may not authenticate there (its issuer pin) does not keep the
         // user from logging out: the login is deleted without revoking.
         auto authenticated = authenticate_client(client, record.issuer, headers, form);
-        auto res = authenticated ? http_fetch(record.revocation_endpoint, "POST", headers,
+        auto res = authenticated ? ctx_.http.fetch(record.revocation_endpoint, "POST", headers,
                                               form_encode(form), options_.http)
                                  : HttpResponse{0, {}, {}, authenticated.error().message};
         if (!res.error.empty() || res.status != 200) {

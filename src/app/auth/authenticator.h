@@ -29,17 +29,19 @@
 
 #include "core/credentials.h"
 #include "core/expected.h"
-#include "adapters/http/http_client.h"
 #include "core/oauth_discovery.h"
 #include "core/oauth_flow.h"
-#include "platform/output.h"
+#include "ports/callback.h"
+#include "ports/http.h"
+#include "ports/locks.h"
+#include "ports/log.h"
 #include "ports/secret_store.h"
+#include "ports/system.h"
 #include "app/token_source.h"
 #include "core/url.h"
 
 namespace mcp_auth {
 
-class CallbackListener;
 
 struct AuthOptions {
     Url server;
@@ -64,18 +66,18 @@ struct AuthOptions {
     HttpOptions http{std::chrono::seconds(10), std::chrono::seconds(30)};
 };
 
+// What the use case needs from the world (ports/); the composition root (cli/compose.cpp)
+// passes real adapters, tests/unit/app fakes.
 struct AuthContext {
     SecretStore& store;
     Log& log;
-    // Opens the authorization URL; false when no browser could be started.
-    std::function<bool(const std::string& url)> open_browser{};
-    // Whether a browser can be opened at all (false over SSH without a display).
-    std::function<bool()> browser_available{};
-    std::function<long long()> now{};  // epoch seconds
-    // Starts the browser login in a detached process that inherits `lock_fd` (the
-    // server's login lock) and saves the tokens; empty = log in in this process.
-    std::function<Status(int lock_fd, const std::string& challenge, const std::string& scope)>
-        start_login_agent{};
+    HttpClient& http;
+    CallbackServer& callbacks;
+    LockService& locks;
+    Clock& clock;
+    Browser& browser;
+    // Starts the browser login in a detached process; null = log in in this process.
+    LoginAgentLauncher* agent = nullptr;
     // This process is such a login agent: it already holds the login lock.
     bool holds_login_lock = false;
 };
@@ -206,7 +208,7 @@ private:
 
     std::mutex cancel_mutex_;  // guards the two below; never held while waiting
     std::atomic<bool> cancel_flag_{false};
-    CallbackListener* active_listener_ = nullptr;
+    CallbackSession* active_listener_ = nullptr;
 };
 
 // The relay's view of an Authenticator: "Bearer <token>" in the configured header.

@@ -127,8 +127,8 @@ struct Relay::Worker {
     std::thread thread;
 };
 
-Relay::Relay(RelayOptions options, LineWriter& out, Log& log)
-    : options_(std::move(options)), out_(out), log_(log) {}
+Relay::Relay(RelayOptions options, HttpClient& http, LineSink& out, Log& log)
+    : options_(std::move(options)), http_(http), out_(out), log_(log) {}
 
 Relay::~Relay() {
     shutdown(std::chrono::milliseconds(0));
@@ -295,7 +295,7 @@ void Relay::submit(std::shared_ptr<Job> job) {
 }
 
 void Relay::worker_loop() {
-    auto conn = std::make_shared<HttpConnection>(options_.server, options_.http);
+    auto conn = http_.connect(options_.server, options_.http);
     std::unique_lock<std::mutex> lock(mutex_);
     connections_.push_back(conn);
     for (;;) {
@@ -817,7 +817,7 @@ void Relay::start_listen_stream() {
 void Relay::listen_loop() {
     HttpOptions http = options_.http;
     http.read_timeout = std::chrono::hours(24);  // an idle stream is normal; shutdown cancels it
-    auto conn = std::make_shared<HttpConnection>(options_.server, http);
+    auto conn = http_.connect(options_.server, http);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         connections_.push_back(conn);
@@ -919,10 +919,10 @@ void Relay::end_session() {
     HttpOptions http = options_.http;
     http.connect_timeout = std::chrono::milliseconds(300);
     http.read_timeout = std::chrono::milliseconds(400);
-    HttpConnection conn(options_.server, http);
+    auto conn = http_.connect(options_.server, http);
     HeaderList headers = session_headers();
     int status = 0;
-    auto result = conn.send(
+    auto result = conn->send(
         "DELETE", options_.server.target, headers, "",
         [&](int s, const HeaderList&) { return status = s, true; },
         [](std::string_view) { return true; });

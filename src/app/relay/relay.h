@@ -19,10 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/headers.h"
-#include "adapters/http/http_client.h"
 #include "core/jsonrpc.h"
 #include "core/mcp_headers.h"
-#include "platform/output.h"
+#include "ports/http.h"
+#include "ports/log.h"
 #include "app/token_source.h"
 #include "core/url.h"
 
@@ -39,7 +39,8 @@ struct RelayOptions {
 
 class Relay {
 public:
-    Relay(RelayOptions options, LineWriter& out, Log& log);
+    // `out` is stdout (JSON-RPC only); `http` opens the connections to the server.
+    Relay(RelayOptions options, HttpClient& http, LineSink& out, Log& log);
     ~Relay();
     Relay(const Relay&) = delete;
     Relay& operator=(const Relay&) = delete;
@@ -104,7 +105,8 @@ private:
     void end_session();
 
     RelayOptions options_;
-    LineWriter& out_;
+    HttpClient& http_;
+    LineSink& out_;
     Log& log_;
 
     std::mutex mutex_;  // guards everything below

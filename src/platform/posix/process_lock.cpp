@@ -4,14 +4,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <thread>
 
 #include "core/base64.h"
 #include "core/crypto.h"
 #include "platform/process_lock.h"
-#include "ports/secret_store.h"
 
 namespace mcp_auth {
 
@@ -39,17 +37,22 @@ bool owned_private(const std::string& dir) {
 
 }  // namespace
 
-std::string lock_directory() {
-    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-    if (runtime && runtime[0] == '/' && owned_private(runtime))
-        return std::string(runtime) + "/mcp-auth";
-    std::string state = default_state_dir();
+std::string lock_directory(const std::string& runtime, const std::string& state) {
+    if (!runtime.empty() && runtime[0] == '/' && owned_private(runtime)) return runtime + "/mcp-auth";
     return state.empty() ? std::string() : state + "/locks";
 }
 
-Expected<ProcessLock> ProcessLock::for_server(const std::string& server,
-                                              const std::string& purpose) {
-    std::string dir = lock_directory();
+namespace {
+
+// The name says which server without spelling out its URL.
+std::string file_for(const std::string& dir, const std::string& server, const char* suffix) {
+    return dir + "/" + base64url_encode(sha256(server)).substr(0, 22) + suffix;
+}
+
+}  // namespace
+
+Expected<std::string> FileLockService::ready_directory() {
+    const std::string& dir = dir_;
     if (dir.empty())
         return make_error(ErrorKind::Invalid,
                           "no directory for mcp-auth's login locks: set HOME (or XDG_RUNTIME_DIR) "
@@ -63,42 +66,49 @@ Expected<ProcessLock> ProcessLock::for_server(const std::string& server,
                               ": it is not yours, or other users can write to it. Remove it (or "
                               "run `chmod 700 " +
                               dir + "`) and try again.");
-    ProcessLock lock;
-    // The name says which server without spelling out its URL.
-    lock.path_ =
-        dir + "/" + base64url_encode(sha256(server)).substr(0, 22) + "." + purpose + ".lock";
-    lock.fd_ = open(lock.path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lock.fd_ < 0)
-        return make_error(ErrorKind::Invalid, "could not open the lock file " + lock.path_ + ": " +
-                                                  std::strerror(errno));
-    return lock;
+    return dir;
 }
 
-ProcessLock::~ProcessLock() {
-    release();
+Expected<std::unique_ptr<ProcessLock>> FileLockService::open(const std::string& server,
+                                                             const std::string& purpose) {
+    auto dir = ready_directory();
+    if (!dir) return dir.error();
+    std::string path = file_for(*dir, server, ("." + purpose + ".lock").c_str());
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return make_error(ErrorKind::Invalid,
+                          "could not open the lock file " + path + ": " + std::strerror(errno));
+    return std::unique_ptr<ProcessLock>(std::make_unique<FileLock>(fd, std::move(path)));
 }
 
-ProcessLock::ProcessLock(ProcessLock&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)) {
-    other.fd_ = -1;
+std::string FileLockService::change_stamp(const std::string& server) {
+    if (dir_.empty()) return {};
+    struct stat st {};
+    if (stat(file_for(dir_, server, ".changed").c_str(), &st) != 0) return "none";
+    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(static_cast<long long>(st.st_mtime));
 }
 
-ProcessLock& ProcessLock::operator=(ProcessLock&& other) noexcept {
-    if (this != &other) {
-        release();
-        fd_ = other.fd_;
-        path_ = std::move(other.path_);
-        other.fd_ = -1;
-    }
-    return *this;
+void FileLockService::note_change(const std::string& server) {
+    auto dir = ready_directory();
+    if (!dir) return;
+    std::string path = file_for(*dir, server, ".changed");
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return;
+    struct stat st {};
+    // One byte per change: the size always moves (a timestamp alone may not, within a
+    // clock tick). Kept small: a truncation changes the size too.
+    if (fstat(fd, &st) == 0 && st.st_size >= 4096) (void)!ftruncate(fd, 0);
+    (void)!write(fd, "+", 1);
+    close(fd);
 }
 
-bool ProcessLock::try_lock() {
+bool FileLock::try_lock() {
     return fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) == 0;
 }
 
-Status ProcessLock::lock(bool exclusive, std::chrono::milliseconds timeout,
-                         const std::atomic<bool>* cancelled) {
+Status FileLock::lock(bool exclusive, std::chrono::milliseconds timeout,
+                      const std::atomic<bool>* cancelled) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         if (fd_ < 0) return make_error(ErrorKind::Invalid, "the lock " + path_ + " is not open");
@@ -115,7 +125,7 @@ Status ProcessLock::lock(bool exclusive, std::chrono::milliseconds timeout,
     }
 }
 
-void ProcessLock::release() {
+void FileLock::release() {
     if (fd_ >= 0) close(fd_);  // closing drops this descriptor's hold on the lock
     fd_ = -1;
 }

@@ -1,16 +1,11 @@
-#include "platform/output.h"
+#include "platform/line_writer.h"
 
 #include <sys/uio.h>
 #include <unistd.h>
 #include <cerrno>
 
-#include "core/status.h"
 
 namespace mcp_auth {
-
-std::string Log::prefix(std::string_view message) {
-    return "mcp-auth: " + terminal_safe(message);
-}
 
 bool LineWriter::write_line(std::string_view line) {
     std::lock_guard<std::mutex> lock(mutex_);

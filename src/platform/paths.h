@@ -1,0 +1,14 @@
+#pragma once
+// Where mcp-auth keeps state on this platform, from the environment it is given.
+#include <string>
+
+#include "core/headers.h"
+
+namespace mcp_auth {
+
+// POSIX: $XDG_STATE_HOME/mcp-auth, else $HOME/.local/state/mcp-auth; "" when neither is
+// set to an absolute path (relative values are ignored, as the XDG Base Directory spec
+// asks). Callers must refuse "" (never fall back to the current directory).
+std::string state_directory(const EnvLookup& env);
+
+}  // namespace mcp_auth
