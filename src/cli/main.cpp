@@ -1,23 +1,12 @@
 // The one place that wires real adapters (stdin/stdout, signals, HTTP, keychain, browser,
 // clock) to the use cases (relay, login, status, logout, token).
-#include <fcntl.h>
-#include <malloc.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "app/auth/authenticator.h"
 #include "adapters/browser/browser.h"
@@ -32,6 +21,7 @@
 #include "ports/secret_store.h"
 #include "platform/clock.h"
 #include "platform/paths.h"
+#include "platform/process.h"
 #include "platform/process_lock.h"
 #include "platform/spawn.h"
 #include "core/status.h"
@@ -197,32 +187,6 @@ private:
 
 // --- the relay -----------------------------------------------------------------------
 
-// The stdin loop stops when a byte arrives on this pipe: a signal (SIGTERM, SIGINT,
-// SIGHUP, turned into a byte by a thread of its own, since the signals are blocked in
-// every other thread) or a stdout whose reader has gone away.
-struct StopPipe {
-    int read_fd = -1;
-    int write_fd = -1;
-};
-
-StopPipe start_stop_pipe() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return {};
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread([set, fd = fds[1]] {
-        int sig = 0;
-        sigwait(&set, &sig);
-        char byte = static_cast<char>(sig);
-        (void)!write(fd, &byte, 1);
-    }).detach();
-    return {fds[0], fds[1]};
-}
-
 int run_proxy(const Invocation& inv, Log& log) {
     auto url = server_url(inv, inv.relay.allow_http, log);
     if (!url) return kExitUsage;
@@ -272,12 +236,10 @@ int run_proxy(const Invocation& inv, Log& log) {
         log.debug("a " + inv.auth.auth_header + " header was given: OAuth is off");
     }
 
-    signal(SIGPIPE, SIG_IGN);
-    StopPipe stop = start_stop_pipe();
+    StdinLoop input;
     LineWriter out(STDOUT_FILENO, [&] {
         log.error("stdout was closed by the client; exiting");
-        char byte = 0;
-        (void)!write(stop.write_fd, &byte, 1);
+        input.stop();
     });
     Relay relay(options, adapters.http, out, log);
     LineFramer framer(
@@ -287,24 +249,8 @@ int run_proxy(const Invocation& inv, Log& log) {
     // The query string may hold a credential: the log shows the path only.
     log.debug("relaying stdin to " + url->display());
 
-    bool stopped = false;
-    std::string buffer(1 << 16, '\0');
-    for (;;) {
-        struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {stop.read_fd, POLLIN, 0}};
-        int ready = poll(fds, stop.read_fd >= 0 ? 2 : 1, -1);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        if (fds[1].revents) {
-            stopped = true;
-            break;
-        }
-        ssize_t n = read(STDIN_FILENO, buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        framer.feed(std::string_view(buffer.data(), static_cast<size_t>(n)));
-    }
+    bool stopped = input.run([&](std::string_view chunk) { framer.feed(chunk); }) ==
+                   StdinLoop::End::Stopped;
     if (!stopped) framer.finish();
     // On EOF, replies still in flight get a moment; on a signal, the host wants us gone.
     relay.shutdown(stopped ? std::chrono::milliseconds(0) : std::chrono::milliseconds(500));
@@ -455,41 +401,6 @@ int token_command(const Invocation& inv, Log& log, Authenticator& auth) {
     return kExitOk;
 }
 
-// --- POSIX/Linux only (there is no platform layer yet) --------------------------------
-
-// A process that holds tokens leaves no core file, and (Linux) another process of the
-// same user can neither ptrace it nor read its memory or environment through /proc.
-// Children are unaffected: exec makes them dumpable again, and only the soft core limit
-// is lowered.
-void harden_process() {
-#if defined(__linux__)
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
-    struct rlimit core {};
-    if (getrlimit(RLIMIT_CORE, &core) == 0) {
-        core.rlim_cur = 0;
-        setrlimit(RLIMIT_CORE, &core);
-    }
-}
-
-// An exception that escapes a thread would end the process with no word: say what
-// happened first.
-[[noreturn]] void on_terminate() {
-    std::string what = "unknown exception";
-    if (auto current = std::current_exception()) {
-        try {
-            std::rethrow_exception(current);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {
-        }
-    }
-    std::string line = "mcp-auth: internal error (" + terminal_safe(what) +
-                       "); exiting. Please report this bug.\n";
-    (void)!write(STDERR_FILENO, line.data(), line.size());
-    std::abort();
-}
-
 int run(int argc, char** argv) {
     Invocation inv = parse_command_line(argc, argv);
     LineWriter err(STDERR_FILENO);
@@ -524,19 +435,10 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     using namespace mcp_auth;
-    harden_process();
-    std::set_terminate(on_terminate);
-#if defined(__GLIBC__)
-    // Large messages (MBs) get their own mappings, returned to the system when freed:
-    // otherwise glibc raises its threshold after the first big free and keeps every later
-    // big buffer in the heap, tripling the peak resident size (measured in tests/bench).
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
-    remember_self_executable(argv[0]);
-    signal(SIGPIPE, SIG_IGN);  // a reader that went away is an error value, not a death
+    prepare_process(argv[0]);
     try {
         return run(argc, argv);
-    } catch (...) {  // before the log exists (parsing): on_terminate says what it was
-        on_terminate();
+    } catch (...) {  // before the log exists (parsing)
+        die_of_uncaught_exception();
     }
 }

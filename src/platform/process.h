@@ -1,0 +1,40 @@
+#pragma once
+// The process itself: start-up settings, and the stdin loop with its stop signals. What
+// differs between platforms lives behind this header (platform/posix/process.cpp; a
+// win32 sibling implements the same).
+#include <functional>
+#include <string_view>
+
+namespace mcp_auth {
+
+// Once, first thing in main(): the process leaves no core file and (Linux) cannot be
+// traced or read by other processes of the user; a broken pipe is an error value, not a
+// death; an exception that escapes a thread is reported before the process ends; large
+// buffers are returned to the system when freed; the path the user ran is remembered
+// (platform/spawn.h: self_executable).
+void prepare_process(const char* argv0);
+
+// Reports an internal error (an exception nothing caught) on stderr and aborts.
+[[noreturn]] void die_of_uncaught_exception();
+
+// Reads stdin and hands every chunk to `on_data` until end of file, a stop signal
+// (SIGTERM, SIGINT, SIGHUP; a console close event on Windows) or stop(). The signals are
+// taken over when the loop is created: create it before starting threads.
+class StdinLoop {
+public:
+    enum class End { EndOfInput, Stopped };
+    StdinLoop();
+    ~StdinLoop();
+    StdinLoop(const StdinLoop&) = delete;
+    StdinLoop& operator=(const StdinLoop&) = delete;
+
+    End run(const std::function<void(std::string_view chunk)>& on_data);
+    // Makes run() return Stopped (from any thread; e.g. when stdout's reader went away).
+    void stop();
+
+private:
+    int stop_read_ = -1;
+    int stop_write_ = -1;
+};
+
+}  // namespace mcp_auth
