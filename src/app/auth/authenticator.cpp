@@ -66,10 +66,26 @@ std::chrono::milliseconds refresh_lock_budget(const HttpOptions& http) {
 
 // --- the store ---------------------------------------------------------------------
 
-Expected<std::optional<TokenRecord>> Authenticator::load_locked() {
-    if (loaded_) return current_;
+Expected<std::optional<TokenRecord>> Authenticator::load_locked(bool again) {
+    // The relay asks for a token with every message: the store (a D-Bus round trip, or a
+    // timeout when there is no Secret Service) is read once, and again only when another
+    // process may have changed it (its change marker moved), when a caller asks (a 401,
+    // a login that ended elsewhere), or a while after it failed.
+    std::string stamp = ctx_.locks.change_stamp(server());
+    bool changed = stamp != stamp_;
+    if (!again && !changed) {
+        if (loaded_) return current_;
+        if (store_failure_ && ctx_.clock.steady() - store_failure_->at < kStoreRetryAfter)
+            return store_failure_->error;
+    }
     auto items = ctx_.store.find({{"kind", "token"}, {"server", server()}});
-    if (!items) return items.error();
+    if (!items) {
+        store_failure_ = StoreFailure{items.error(), ctx_.clock.steady()};
+        stamp_ = stamp;
+        loaded_ = false;
+        return items.error();
+    }
+    store_failure_.reset();
     std::optional<TokenRecord> newest;
     for (const auto& [key, secret] : *items) {
         auto record = TokenRecord::from_json(secret);
@@ -79,6 +95,7 @@ Expected<std::optional<TokenRecord>> Authenticator::load_locked() {
     }
     current_ = std::move(newest);
     loaded_ = true;
+    stamp_ = stamp;
     if (current_) {
         had_login_ = true;
         logged_out_ = false;
@@ -100,7 +117,15 @@ Status Authenticator::save(const TokenRecord& record) {
     loaded_ = true;
     had_login_ = true;
     logged_out_ = false;
+    store_failure_.reset();
+    note_change();
     return Ok{};
+}
+
+void Authenticator::note_change() {
+    // Other instances read the store again at their next request; this one knows already.
+    ctx_.locks.note_change(server());
+    stamp_ = ctx_.locks.change_stamp(server());
 }
 
 Status Authenticator::retry_unsaved(bool holding_refresh_lock) {
@@ -666,8 +691,7 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
 }
 
 std::optional<TokenRecord> Authenticator::fresh_login_since(const std::string& before) {
-    loaded_ = false;  // another process may have written the store
-    auto record = load_locked();
+    auto record = load_locked(true);  // another process may have written the store
     if (record && *record && (*record)->access_token != before && (*record)->fresh(ctx_.clock.now(), 0))
         return **record;
     return std::nullopt;
@@ -830,8 +854,7 @@ Expected<TokenRecord> Authenticator::refresh_holding_lock(const TokenRecord& sta
                               " could not be saved, and its new refresh token is not used "
                               "until it is: " +
                               ok.error().message);
-    loaded_ = false;
-    auto latest = load_locked();
+    auto latest = load_locked(true);
     if (!latest) return latest.error();
     if (!*latest)  // logged out meanwhile: the copy in memory is not written back
         return login_required(shown(), "The login for " + shown() +
@@ -1072,6 +1095,7 @@ Expected<bool> Authenticator::logout(const TokenRecord& record) {
     current_.reset();
     unsaved_.reset();
     loaded_ = false;
+    note_change();
     return revoked;
 }
 

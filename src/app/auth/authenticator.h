@@ -84,6 +84,10 @@ struct AuthContext {
 
 class Authenticator {
 public:
+    // A store that failed (no Secret Service, a locked keychain) is asked again only
+    // after this long: the relay asks for a token with every message.
+    static constexpr std::chrono::seconds kStoreRetryAfter{30};
+
     Authenticator(AuthOptions options, AuthContext context);
 
     const AuthOptions& options() const { return options_; }
@@ -181,7 +185,17 @@ private:
     TokenRecord record_from(const oauth::TokenSet& tokens, const Discovery& d, const Client& client,
                             const std::string& grant, const std::string& requested_scope) const;
     Status save(const TokenRecord& record);
-    Expected<std::optional<TokenRecord>> load_locked();
+    // Tells other processes the stored login changed (LockService's change marker).
+    void note_change();
+    // The stored login, from memory unless `again`, the change marker moved, or the
+    // store failed more than kStoreRetryAfter ago.
+    Expected<std::optional<TokenRecord>> load_locked(bool again = false);
+    struct StoreFailure {
+        Error error;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::optional<StoreFailure> store_failure_;
+    std::string stamp_;  // the change marker when the store was last read
 
     AuthOptions options_;
     AuthContext ctx_;
