@@ -5,7 +5,8 @@
 //   refresh token saved at once); else → log in (client credentials, or the browser
 //   flow: discovery → client identity → PKCE + state → loopback callback → exchange).
 // 401 → refresh, else log in again. 403 insufficient_scope → re-authorize once with the
-// union of scopes. Collaborators (store, HTTP options, browser, clock) come from main.cpp.
+// union of scopes. The ports (store, HTTP, locks, browser, clock) come from the composition
+// root (src/cli) or, in tests/unit/app, fakes.
 //
 // What a server may make mcp-auth do: every URL a server or authorization server names
 // (the PRM's authorization server, a 401's resource_metadata, every metadata endpoint,
@@ -18,69 +19,33 @@
 // refresh token is never used before it is stored, and a refresh the authorization server
 // cannot answer (5xx, unreachable) is retried and then reported: a browser login only
 // when the grant itself was refused.
+//
+// The parts, one file each: discovery.h (where the authorization server is),
+// client_registry.h (which client), token_endpoint.h (requests and pins), grants/ (how a
+// login or renewal is obtained), login_coordinator.h (one login at a time, the agent),
+// renewal.cpp (refresh under the cross-process lock), policy.h (shared rules). This class
+// holds the state and makes the decisions; BearerTokenSource (bearer_token_source.cpp)
+// is the relay's view.
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "app/auth/client_registry.h"
+#include "app/auth/discovery.h"
+#include "app/auth/grants/grants.h"
+#include "app/auth/login_coordinator.h"
+#include "app/auth/options.h"
+#include "app/auth/token_endpoint.h"
+#include "app/token_source.h"
 #include "core/credentials.h"
 #include "core/expected.h"
-#include "core/oauth_discovery.h"
-#include "core/oauth_flow.h"
-#include "ports/callback.h"
-#include "ports/http.h"
-#include "ports/locks.h"
 #include "ports/log.h"
-#include "ports/secret_store.h"
-#include "ports/system.h"
-#include "app/token_source.h"
-#include "core/url.h"
 
 namespace mcp_auth {
-
-
-struct AuthOptions {
-    Url server;
-    std::string client_id;             // --client-id
-    std::string client_secret;         // MCP_AUTH_CLIENT_SECRET (never from argv)
-    std::string client_metadata_url;   // --client-metadata-url
-    std::string client_assertion_key;  // --client-assertion-key: PEM key for private_key_jwt
-    std::string issuer;                // --issuer: the authorization server, configured by hand
-    std::string idp_issuer;            // --idp-issuer: enterprise IdP (ID-JAG), discovered
-    std::string idp_token_endpoint;    // --idp-token-endpoint: or its token endpoint directly
-    std::string idp_client_id;         // --idp-client-id: mcp-auth's client at the IdP
-    std::string idp_id_token;          // MCP_AUTH_IDP_ID_TOKEN (never from argv)
-    std::string scope;                 // --scope: overrides what discovery suggests
-    int callback_port = 0;             // --callback-port (0 = chosen by the OS)
-    bool send_resource = true;         // --no-resource turns RFC 8707 off
-    bool client_credentials = false;   // --client-credentials: machine login, no browser
-    bool allow_http = false;           // --allow-http: plain http to non-loopback hosts
-    std::chrono::milliseconds login_timeout{std::chrono::minutes(5)};
-    // For every exchange with an authorization server or metadata host. A total_timeout of
-    // 0 becomes read_timeout: a whole metadata or token exchange (a few kB) gets the time
-    // the user allows for a silence, so one that drips a byte a second still ends.
-    HttpOptions http{std::chrono::seconds(10), std::chrono::seconds(30)};
-};
-
-// What the use case needs from the world (ports/); the composition root (cli/compose.cpp)
-// passes real adapters, tests/unit/app fakes.
-struct AuthContext {
-    SecretStore& store;
-    Log& log;
-    HttpClient& http;
-    CallbackServer& callbacks;
-    LockService& locks;
-    Clock& clock;
-    Browser& browser;
-    // Starts the browser login in a detached process; null = log in in this process.
-    LoginAgentLauncher* agent = nullptr;
-    // This process is such a login agent: it already holds the login lock.
-    bool holds_login_lock = false;
-};
 
 class Authenticator {
 public:
@@ -89,6 +54,8 @@ public:
     static constexpr std::chrono::seconds kStoreRetryAfter{30};
 
     Authenticator(AuthOptions options, AuthContext context);
+    Authenticator(const Authenticator&) = delete;
+    Authenticator& operator=(const Authenticator&) = delete;
 
     const AuthOptions& options() const { return options_; }
     std::string server() const { return options_.server.to_string(); }
@@ -115,100 +82,45 @@ public:
     void cancel();
 
 private:
-    struct Discovery {
-        oauth::ServerMetadata server;
-        std::vector<std::string> resource_scopes;  // PRM scopes_supported
-        std::string resource;                      // sent as RFC 8707 `resource`, "" when off
-        std::string no_metadata;  // why there was no resource metadata (2025-03-26 rules used)
-    };
-    struct Client {
-        std::string id;
-        std::string secret;
-        bool registered = false;  // came from dynamic registration (re-register on invalid_client)
-        std::string method = "none";  // how it authenticates at the token endpoint
-    };
-
-    Expected<Discovery> discover(const std::string& challenge);
-    // Without protected resource metadata: the 2025-03-26 rules (the server's origin is
-    // the authorization server). `why` says why there was no resource metadata.
-    Expected<oauth::ServerMetadata> legacy_server_metadata(const std::string& why);
-    // The body of the first URL that answers 200, tried in order; else why none did.
-    Expected<std::string> first_document(const std::vector<std::string>& urls);
-    Expected<oauth::ServerMetadata> fetch_server_metadata(const std::string& issuer,
-                                                          bool configured);
-    Expected<Client> client_for(const Discovery& d, const std::string& redirect_uri);
-    // The dynamic registration kept for `issuer`, if any.
-    Expected<std::optional<ClientRecord>> registration(const std::string& issuer);
-    // The secret of `client_id` at `issuer`: the environment, the keychain, or its registration.
-    std::string client_secret_for(const std::string& issuer, const std::string& client_id);
     // `user_asked`: the user ran `login` or `token`; a relay's own logins (after a 401)
     // do not log in with client credentials again once the login was removed (logout).
     Expected<TokenRecord> login_locked(const std::string& challenge, const std::string& scope,
                                        bool allow_browser, bool user_asked);
-    Expected<TokenRecord> browser_login(const Discovery& d, const std::string& scope,
-                                        bool allow_browser);
-    Expected<TokenRecord> machine_login(const Discovery& d, const std::string& scope);
     bool enterprise() const;
-    Expected<TokenRecord> enterprise_login(const Discovery& d, const std::string& scope);
+    // renewal.cpp: a refresh (or a new machine/enterprise grant) under the server's
+    // cross-process refresh lock.
     Expected<TokenRecord> refresh_locked(const TokenRecord& stale);
     Expected<TokenRecord> refresh_holding_lock(const TokenRecord& stale);
-    // The refresh grant, retried with backoff while the authorization server is down.
-    Expected<oauth::TokenSet> refresh_grant(const TokenRecord& record, const Client& client);
-    // The URL the user named that the authorization server's URLs are judged against:
-    // --issuer when configured, else the server.
-    Url as_anchor() const;
-    // A stored endpoint, checked again before it is used (the record may be older than
-    // the policy, or altered).
-    Status check_stored_endpoint(const std::string& url, const char* what) const;
-    // The configured client's secret or key may go to `issuer` only: --issuer, else the
-    // issuer it is pinned to; the first login pins it (pin_issuer, after it succeeded).
-    Status check_issuer_pin(const Client& client, const std::string& issuer);
-    void pin_issuer(const Client& client, const std::string& issuer);
-    bool pinned_client(const Client& client) const;
     // Saves a login a refresh could not save before (its refresh token is in memory only).
     Status retry_unsaved(bool holding_refresh_lock = false);
-    std::string shown() const { return options_.server.display(); }  // for messages
-    Expected<TokenRecord> login_via_agent(const std::string& challenge, const std::string& scope,
-                                          bool allow_browser);
     // The stored login, re-read, when it is fresh and not the one we had (`before`).
     std::optional<TokenRecord> fresh_login_since(const std::string& before);
-    // `unavailable` (when given) is set when the authorization server could not answer:
-    // 5xx, 429, or no connection (a timeout is not: its deadline is already spent).
-    Expected<oauth::TokenSet> call_token_endpoint(const std::string& endpoint, QueryParams form,
-                                                  const Client& client, const std::string& issuer,
-                                                  bool* unavailable = nullptr);
-    // Adds the client's credentials to a token or revocation request, by its method.
-    Status authenticate_client(const Client& client, const std::string& issuer, HeaderList& headers,
-                               QueryParams& form);
-    // The client behind a stored login, with its method (older records: guessed).
-    Client client_of(const TokenRecord& record);
-    TokenRecord record_from(const oauth::TokenSet& tokens, const Discovery& d, const Client& client,
-                            const std::string& grant, const std::string& requested_scope) const;
+    std::string shown() const { return options_.server.display(); }  // for messages
     Status save(const TokenRecord& record);
     // Tells other processes the stored login changed (LockService's change marker).
     void note_change();
     // The stored login, from memory unless `again`, the change marker moved, or the
     // store failed more than kStoreRetryAfter ago.
     Expected<std::optional<TokenRecord>> load_locked(bool again = false);
-    struct StoreFailure {
-        Error error;
-        std::chrono::steady_clock::time_point at;
-    };
-    std::optional<StoreFailure> store_failure_;
-    std::string stamp_;  // the change marker when the store was last read
+    // Takes mutex_, noting when the caller arrived (arrived_): a refresh that failed while
+    // it waited is its answer too, so a burst of requests makes one round of tries, and a
+    // request that comes later tries again (the authorization server may be back).
+    std::unique_lock<std::mutex> enter();
 
     AuthOptions options_;
     AuthContext ctx_;
+    DiscoveryClient discovery_;
+    ClientRegistry clients_;
+    TokenEndpoint tokens_;
+    auth::GrantContext grants_;
+    auth::LoginCoordinator logins_;
+
     std::mutex mutex_;  // one login or refresh at a time; others wait and reuse its result
     std::optional<TokenRecord> current_;
     bool loaded_ = false;
     bool had_login_ = false;              // this process has seen a stored login for the server
     bool logged_out_ = false;             // ... and then found it removed (by `mcp-auth logout`)
     std::optional<TokenRecord> unsaved_;  // a refreshed login the store refused to keep
-    // Takes mutex_, noting when the caller arrived (arrived_): a refresh that failed while
-    // it waited is its answer too, so a burst of requests makes one round of tries, and a
-    // request that comes later tries again (the authorization server may be back).
-    std::unique_lock<std::mutex> enter();
     std::chrono::steady_clock::time_point arrived_{};
     // The last refresh the authorization server could not answer (5xx, 429, unreachable).
     struct RefreshFailure {
@@ -217,7 +129,12 @@ private:
         std::chrono::steady_clock::time_point at;
     };
     std::optional<RefreshFailure> refresh_failure_;
-    std::optional<Discovery> discovery_;
+    struct StoreFailure {
+        Error error;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::optional<StoreFailure> store_failure_;
+    std::string stamp_;                 // the change marker when the store was last read
     std::set<std::string> stepped_up_;  // scope sets already requested by a step-up
 
     std::mutex cancel_mutex_;  // guards the two below; never held while waiting

@@ -33,8 +33,8 @@ struct AuthWorld {
     // One mcp-auth process: an Authenticator on the shared store and locks.
     std::unique_ptr<Authenticator> process(AuthOptions o, LoginAgentLauncher* agent = nullptr,
                                            bool holds_login_lock = false) {
-        AuthContext context{store, log, http, callbacks, locks, clock, browser, agent,
-                            holds_login_lock};
+        AuthContext context{store, log,     http,  callbacks,       locks,
+                            clock, browser, agent, holds_login_lock};
         return std::make_unique<Authenticator>(std::move(o), context);
     }
     std::unique_ptr<Authenticator> process() { return process(options()); }

@@ -27,13 +27,13 @@ public:
     const std::string issuer = "https://as.example";
 
     // Knobs (set before the exchange they affect).
-    int down = 0;                            // the next N token calls answer 503
-    long long lifetime = 3600;               // expires_in of every token
-    std::set<std::string> forgotten;         // client ids answered invalid_client
-    std::set<std::string> never_granted;     // scopes the server never grants
-    std::string scopes_supported = "read";   // PRM scopes_supported (space-separated)
+    int down = 0;                                // the next N token calls answer 503
+    long long lifetime = 3600;                   // expires_in of every token
+    std::set<std::string> forgotten;             // client ids answered invalid_client
+    std::set<std::string> never_granted;         // scopes the server never grants
+    std::string scopes_supported = "read";       // PRM scopes_supported (space-separated)
     std::map<std::string, std::string> secrets;  // client id -> secret (confidential clients)
-    bool cimd_supported = false;             // client_id_metadata_document_supported
+    bool cimd_supported = false;                 // client_id_metadata_document_supported
     // The token endpoint thinks this long before answering a refresh: two processes'
     // refreshes then overlap unless something keeps them apart.
     std::chrono::milliseconds refresh_delay{0};
@@ -59,8 +59,8 @@ public:
     }
 
     // Counters the tests read.
-    int registrations = 0, approvals = 0, code_exchanges = 0, refreshes = 0,
-        machine_logins = 0, revocations = 0, refresh_reuse = 0;
+    int registrations = 0, approvals = 0, code_exchanges = 0, refreshes = 0, machine_logins = 0,
+        revocations = 0, refresh_reuse = 0;
     std::string last_authorization_url;
     std::string last_refresh_token() {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -112,12 +112,13 @@ private:
         auto url = parse_url(r.url, &error);
         if (!url) return FakeReply::json(400, "{}");
         std::string path = url->path();
-        if (url->host == "mcp.example" && path.rfind("/.well-known/oauth-protected-resource", 0) == 0)
-            return FakeReply::json(200, nlohmann::json{{"resource", server},
-                                                       {"authorization_servers", {issuer}},
-                                                       {"scopes_supported",
-                                                        oauth::split_scopes(scopes_supported)}}
-                                            .dump());
+        if (url->host == "mcp.example" &&
+            path.rfind("/.well-known/oauth-protected-resource", 0) == 0)
+            return FakeReply::json(
+                200, nlohmann::json{{"resource", server},
+                                    {"authorization_servers", {issuer}},
+                                    {"scopes_supported", oauth::split_scopes(scopes_supported)}}
+                         .dump());
         if (url->host != "as.example") return FakeReply::json(404, "{}");
         if (path == "/.well-known/oauth-authorization-server")
             return FakeReply::json(
@@ -153,7 +154,8 @@ private:
             --down;
             return FakeReply::json(503, "{}");
         }
-        if (forgotten.count(client) || !known_client(client)) return oauth_error(401, "invalid_client");
+        if (forgotten.count(client) || !known_client(client))
+            return oauth_error(401, "invalid_client");
         std::string grant = query_value(form, "grant_type").value_or("");
         if (grant == "authorization_code") {
             ++code_exchanges;

@@ -77,7 +77,7 @@ TEST_CASE("auth: two processes with an expired token refresh once and share the 
     CHECK((*stored)->refresh_token != first_refresh);
 }
 
-TEST_CASE("auth: a 401 for the current token refreshes; a refused refresh means a new login") {
+TEST_CASE("auth: a 401 for the current token refreshes: a refused refresh means a new login") {
     AuthWorld w;
     auto auth = w.process();
     auto first = auth->login(kChallenge, true);
@@ -161,7 +161,7 @@ TEST_CASE("auth: the authorization server down during a refresh: retried, then k
     REQUIRE_FALSE(result.ok());
     CHECK(result.error().kind == ErrorKind::Network);
     CHECK(result.error().message.find("3 tries") != std::string::npos);
-    CHECK(w.as.refreshes == 0);  // every try met the 503 before the grant
+    CHECK(w.as.refreshes == 0);         // every try met the 503 before the grant
     CHECK(w.clock.slept_ms() == 1500);  // the backoff, on the clock (no real sleep)
     CHECK(w.as.approvals == 1);         // no browser for an outage
     // The login is kept, and works once the server is back.
@@ -241,10 +241,10 @@ TEST_CASE("auth: a configured client's secret is pinned to its first issuer") {
     const_cast<std::string&>(other.issuer) = "https://evil.example";
     w.http.set_handler([&](const FakeRequest& r) {
         if (r.url.find("oauth-protected-resource") != std::string::npos)
-            return FakeReply::json(200, nlohmann::json{{"resource", w.as.server},
-                                                       {"authorization_servers",
-                                                        {"https://evil.example"}}}
-                                            .dump());
+            return FakeReply::json(
+                200, nlohmann::json{{"resource", w.as.server},
+                                    {"authorization_servers", {"https://evil.example"}}}
+                         .dump());
         if (r.url.find("https://evil.example/.well-known") == 0)
             return FakeReply::json(
                 200, nlohmann::json{{"issuer", "https://evil.example"},
@@ -264,7 +264,7 @@ TEST_CASE("auth: a configured client's secret is pinned to its first issuer") {
     CHECK(moved.error().message.find("https://as.example") != std::string::npos);
 }
 
-TEST_CASE("auth: a relay's login runs in an agent that holds the login lock; others wait") {
+TEST_CASE("auth: a relay's login runs in an agent that holds the login lock: others wait") {
     AuthWorld w;
     std::thread agent_thread;
     FakeAgent agent([&](const ProcessLock& lock, const std::string& challenge,
@@ -292,4 +292,27 @@ TEST_CASE("auth: a relay's login runs in an agent that holds the login lock; oth
     REQUIRE(second.ok());
     CHECK(second->access_token == token->access_token);
     CHECK(agent.starts() == 1);
+}
+
+TEST_CASE("auth: a client ID metadata document only where the authorization server takes one") {
+    const std::string cimd = "https://app.example/client.json";
+    SUBCASE("advertised: the URL is the client id, nothing is registered") {
+        AuthWorld w;
+        w.as.cimd_supported = true;
+        AuthOptions o = w.options();
+        o.client_metadata_url = cimd;
+        auto record = w.process(o)->login(kChallenge, true);
+        REQUIRE_MESSAGE(record.ok(), record.error().message);
+        CHECK(record->client_id == cimd);
+        CHECK(w.as.registrations == 0);
+    }
+    SUBCASE("not advertised: dynamic registration, as without the URL") {
+        AuthWorld w;
+        AuthOptions o = w.options();
+        o.client_metadata_url = cimd;
+        auto record = w.process(o)->login(kChallenge, true);
+        REQUIRE_MESSAGE(record.ok(), record.error().message);
+        CHECK(record->client_id != cimd);
+        CHECK(w.as.registrations == 1);
+    }
 }
