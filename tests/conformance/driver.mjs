@@ -73,9 +73,11 @@ export function mcpAuthInvocation(scenario, context, url, privateDir) {
   const files = {};
   const ctx = context ?? {};
 
-  if (scenario === 'auth/basic-cimd') {
+  if (scenario === 'auth/basic-cimd' || process.env.CONFORMANCE_CIMD === '1') {
     // The AS advertises client_id_metadata_document_supported; the suite
-    // expects this URL as the client id.
+    // expects this URL as the client id. With CONFORMANCE_CIMD=1 every scenario
+    // is run so, as a distribution that ships a metadata URL for every server
+    // would: mcp-auth must use it only where the AS advertises support.
     args.push('--client-metadata-url', CIMD_URL);
   }
 

@@ -26,6 +26,9 @@
 #                                  not started and counts as failed
 #   CONFORMANCE_OUT                where the per-scenario logs go (default: a new
 #                                  temporary directory, kept and printed)
+#   CONFORMANCE_CIMD=1             configure a client ID metadata document URL
+#                                  (--client-metadata-url) in every scenario, as a
+#                                  distribution would: the same scenarios must pass
 #   CONFORMANCE_EXPECTED           another expected-failures file (default:
 #                                  expected-failures.txt next to this script)
 
