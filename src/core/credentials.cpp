@@ -29,6 +29,49 @@ long long num(const json& doc, const char* key) {
 
 }  // namespace
 
+std::string grant_name(Grant grant) {
+    switch (grant) {
+        case Grant::ClientCredentials:
+            return "client_credentials";
+        case Grant::JwtBearer:
+            return "urn:ietf:params:oauth:grant-type:jwt-bearer";
+        case Grant::AuthorizationCode:
+            break;
+    }
+    return "authorization_code";
+}
+
+std::optional<Grant> grant_from_name(const std::string& name) {
+    for (Grant g : {Grant::AuthorizationCode, Grant::ClientCredentials, Grant::JwtBearer})
+        if (grant_name(g) == name) return g;
+    return std::nullopt;
+}
+
+bool renews_by_itself(Grant grant) {
+    return grant == Grant::ClientCredentials || grant == Grant::JwtBearer;
+}
+
+std::string client_auth_name(ClientAuth method) {
+    switch (method) {
+        case ClientAuth::SecretBasic:
+            return "client_secret_basic";
+        case ClientAuth::SecretPost:
+            return "client_secret_post";
+        case ClientAuth::PrivateKeyJwt:
+            return "private_key_jwt";
+        case ClientAuth::None:
+            break;
+    }
+    return "none";
+}
+
+std::optional<ClientAuth> client_auth_from_name(const std::string& name) {
+    for (ClientAuth m : {ClientAuth::None, ClientAuth::SecretBasic, ClientAuth::SecretPost,
+                         ClientAuth::PrivateKeyJwt})
+        if (client_auth_name(m) == name) return m;
+    return std::nullopt;
+}
+
 StoreKey TokenRecord::key(const std::string& server, const std::string& issuer) {
     return {{"kind", "token"}, {"server", server}, {"issuer", issuer}};
 }
@@ -38,7 +81,7 @@ json TokenRecord::to_json() const {
             {"server", server},
             {"issuer", issuer},
             {"client_id", client_id},
-            {"grant", grant},
+            {"grant", grant_name(grant)},
             {"access_token", access_token},
             {"refresh_token", refresh_token},
             {"scope", scope},
@@ -49,7 +92,7 @@ json TokenRecord::to_json() const {
             {"token_endpoint", token_endpoint},
             {"revocation_endpoint", revocation_endpoint},
             {"resource", resource},
-            {"client_auth", client_auth}};
+            {"client_auth", client_auth ? client_auth_name(*client_auth) : ""}};
 }
 
 std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
@@ -59,7 +102,8 @@ std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
     r.server = str(doc, "server");
     r.issuer = str(doc, "issuer");
     r.client_id = str(doc, "client_id");
-    r.grant = str(doc, "grant");
+    // A grant this version does not know is kept as a browser login (what it can renew).
+    r.grant = grant_from_name(str(doc, "grant")).value_or(Grant::AuthorizationCode);
     r.access_token = str(doc, "access_token");
     r.refresh_token = str(doc, "refresh_token");
     r.scope = str(doc, "scope");
@@ -70,7 +114,7 @@ std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
     r.token_endpoint = str(doc, "token_endpoint");
     r.revocation_endpoint = str(doc, "revocation_endpoint");
     r.resource = str(doc, "resource");
-    r.client_auth = str(doc, "client_auth");
+    r.client_auth = client_auth_from_name(str(doc, "client_auth"));
     if (r.server.empty() || r.access_token.empty()) return std::nullopt;
     return r;
 }

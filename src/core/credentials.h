@@ -12,12 +12,30 @@ namespace mcp_auth {
 // Attributes that identify one stored item (besides application=mcp-auth).
 using StoreKey = std::map<std::string, std::string>;
 
+// How a login was obtained. Stored by its OAuth grant_type name.
+enum class Grant {
+    AuthorizationCode,  // a person in the browser
+    ClientCredentials,  // --client-credentials: a machine
+    JwtBearer,          // enterprise-managed (ID-JAG): an assertion from the IdP's ID token
+};
+std::string grant_name(Grant grant);  // "authorization_code", ..., the RFC 7523 URN
+// nullopt for a name mcp-auth does not know.
+std::optional<Grant> grant_from_name(const std::string& name);
+// Renewed by asking the grant again, without a person and without a refresh token: an
+// expired login of this kind is not "log in again".
+bool renews_by_itself(Grant grant);
+
+// How the client authenticates at the token endpoint. Stored by its RFC 7591 name.
+enum class ClientAuth { None, SecretBasic, SecretPost, PrivateKeyJwt };
+std::string client_auth_name(ClientAuth method);  // "none", "client_secret_basic", ...
+std::optional<ClientAuth> client_auth_from_name(const std::string& name);
+
 // One login: the tokens for one MCP server from one authorization server.
 struct TokenRecord {
     std::string server;  // canonical MCP server URL
     std::string issuer;
     std::string client_id;
-    std::string grant;  // "authorization_code" or "client_credentials"
+    Grant grant = Grant::AuthorizationCode;
     std::string access_token;
     std::string refresh_token;
     std::string scope;            // granted (as the token endpoint said, else as requested)
@@ -28,7 +46,7 @@ struct TokenRecord {
     std::string token_endpoint;
     std::string revocation_endpoint;
     std::string resource;     // the RFC 8707 resource sent, "" with --no-resource
-    std::string client_auth;  // token endpoint authentication: none, client_secret_basic, ...
+    std::optional<ClientAuth> client_auth;  // nullopt in records older than the field
 
     static StoreKey key(const std::string& server, const std::string& issuer);
     StoreKey key() const { return key(server, issuer); }

@@ -199,18 +199,19 @@ Expected<TokenSet> parse_token_response(int status, std::string_view body, long 
     return tokens;
 }
 
-std::string choose_client_auth(bool has_secret, bool has_key, const std::string& registered_method,
-                               const std::vector<std::string>& server_methods) {
-    if (has_key) return "private_key_jwt";
-    if (!has_secret) return "none";
-    if (registered_method == "client_secret_post" || registered_method == "client_secret_basic")
-        return registered_method;
+ClientAuth choose_client_auth(bool has_secret, bool has_key, const std::string& registered_method,
+                              const std::vector<std::string>& server_methods) {
+    if (has_key) return ClientAuth::PrivateKeyJwt;
+    if (!has_secret) return ClientAuth::None;
+    auto registered = client_auth_from_name(registered_method);
+    if (registered == ClientAuth::SecretPost || registered == ClientAuth::SecretBasic)
+        return *registered;
     auto listed = [&](const char* m) {
         return std::find(server_methods.begin(), server_methods.end(), m) != server_methods.end();
     };
     if (!server_methods.empty() && !listed("client_secret_basic") && listed("client_secret_post"))
-        return "client_secret_post";
-    return "client_secret_basic";
+        return ClientAuth::SecretPost;
+    return ClientAuth::SecretBasic;
 }
 
 json registration_request(const std::string& redirect_uri) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/credentials.h"
 #include "core/expected.h"
 #include "core/oauth_discovery.h"
 #include "core/url.h"
@@ -76,11 +77,11 @@ struct TokenSet {
 Expected<TokenSet> parse_token_response(int status, std::string_view body, long long now);
 
 // --- client authentication at the token endpoint ---
-// "none", "client_secret_basic", "client_secret_post" or "private_key_jwt": a key beats a
-// secret; a secret uses the method the registration named, else one the server lists
-// (Basic preferred, as RFC 6749 §2.3.1 requires servers to support it).
-std::string choose_client_auth(bool has_secret, bool has_key, const std::string& registered_method,
-                               const std::vector<std::string>& server_methods);
+// A key beats a secret; a secret uses the method the registration named (the server's
+// word, by its RFC 7591 name), else one the server lists (Basic preferred, as RFC 6749
+// §2.3.1 requires servers to support it); no secret and no key: none.
+ClientAuth choose_client_auth(bool has_secret, bool has_key, const std::string& registered_method,
+                              const std::vector<std::string>& server_methods);
 
 // --- dynamic client registration (RFC 7591) ---
 // No `scope`: many servers take a registered scope as the most the client may ever ask

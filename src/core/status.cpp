@@ -89,8 +89,7 @@ std::string terminal_safe(std::string_view text) {
 }
 
 bool login_usable(const TokenRecord& record, long long now) {
-    return record.fresh(now, 0) || !record.refresh_token.empty() ||
-           record.grant == "client_credentials";
+    return record.fresh(now, 0) || !record.refresh_token.empty() || renews_by_itself(record.grant);
 }
 
 std::string relative_time(long long when, long long now) {
@@ -129,7 +128,9 @@ std::string status_text(const std::vector<TokenRecord>& logins, long long now,
             out += "    Expires:       unknown\n";
         out += std::string("    Refresh token: ") + (r.refresh_token.empty() ? "no" : "yes") + "\n";
         out += "    Client:        " + terminal_safe(r.client_id) +
-               (r.grant == "client_credentials" ? " (client credentials)" : "") + "\n";
+               (r.grant == Grant::ClientCredentials ? " (client credentials)"
+                : r.grant == Grant::JwtBearer       ? " (enterprise, identity assertion)"
+                                                    : "") + "\n";
         out += "    Storage:       " + terminal_safe(storage) + "\n";
     }
     return out;
@@ -149,7 +150,7 @@ nlohmann::json status_json(const std::vector<TokenRecord>& logins, long long now
               r.expires_at ? nlohmann::json(r.expires_at - now) : nlohmann::json(nullptr)},
              {"refresh_token", !r.refresh_token.empty()},
              {"client_id", r.client_id},
-             {"grant", r.grant},
+             {"grant", grant_name(r.grant)},
              {"storage", storage_kind},
              {"storage_detail", storage},
              {"valid", login_usable(r, now)}});

@@ -9,7 +9,6 @@ namespace mcp_auth {
 
 using auth::describe_scope;
 using auth::is_auth_code;
-using auth::kJwtBearer;
 using auth::login_required;
 
 Authenticator::Authenticator(AuthOptions options, AuthContext context)
@@ -205,8 +204,7 @@ Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
     // The rejected token, or an expired one (the request went without a token because its
     // refresh failed): refresh it. Only a refused grant leads to a new login.
     bool renewable =
-        *record && (!(*record)->refresh_token.empty() || (*record)->grant == "client_credentials" ||
-                    (*record)->grant == kJwtBearer);
+        *record && (!(*record)->refresh_token.empty() || renews_by_itself((*record)->grant));
     if (renewable &&
         ((*record)->access_token == rejected || !(*record)->fresh(ctx_.clock.now(), 0))) {
         const TokenRecord stale = **record;

@@ -98,9 +98,9 @@ Expected<Client> ClientRegistry::client_for(const Discovery& d, const std::strin
 
 Client ClientRegistry::client_of(const TokenRecord& record) {
     Client client{record.client_id, secret_for(record.issuer, record.client_id)};
-    client.method = !record.client_auth.empty() ? record.client_auth
-                    : client.secret.empty()     ? "none"
-                                                : "client_secret_basic";
+    client.method = record.client_auth ? *record.client_auth
+                    : client.secret.empty() ? ClientAuth::None
+                                            : ClientAuth::SecretBasic;
     return client;
 }
 

@@ -22,7 +22,7 @@ struct Client {
     std::string id;
     std::string secret;
     bool registered = false;      // came from dynamic registration (re-register on invalid_client)
-    std::string method = "none";  // how it authenticates at the token endpoint
+    ClientAuth method = ClientAuth::None;  // how it authenticates at the token endpoint
 };
 
 class ClientRegistry {

@@ -9,7 +9,6 @@
 namespace mcp_auth {
 
 using auth::is_auth_code;
-using auth::kJwtBearer;
 using auth::login_required;
 
 Status Authenticator::retry_unsaved(bool holding_refresh_lock) {
@@ -91,11 +90,11 @@ Expected<TokenRecord> Authenticator::refresh_holding_lock(const TokenRecord& sta
         (*latest)->fresh(ctx_.clock.now(), refresh_margin(**latest)))
         return **latest;  // another process refreshed while we waited
     const TokenRecord record = **latest;
-    if (record.grant == "client_credentials" || record.grant == kJwtBearer) {
+    if (renews_by_itself(record.grant)) {
         // Nothing to refresh with: these grants are simply asked again.
         auto d = discovery_.discover("");
         if (!d) return d.error();
-        auto fresh = record.grant == kJwtBearer
+        auto fresh = record.grant == Grant::JwtBearer
                          ? auth::id_jag_login(grants_, *d, record.scope)
                          : auth::client_credentials_login(grants_, *d, record.scope);
         if (!fresh) return fresh.error();

@@ -28,9 +28,9 @@ std::string TokenEndpoint::shown() const {
 bool TokenEndpoint::pinned_client(const Client& client) const {
     // A dynamic registration is bound to its issuer by its key; a configured client's
     // secret (environment, keychain) or assertion key is not, so it is pinned.
-    if (client.registered || client.method == "none") return false;
+    if (client.registered || client.method == ClientAuth::None) return false;
     return (!options_.client_id.empty() && client.id == options_.client_id) ||
-           client.method == "private_key_jwt";
+           client.method == ClientAuth::PrivateKeyJwt;
 }
 
 Status TokenEndpoint::check_issuer_pin(const Client& client, const std::string& issuer) {
@@ -73,15 +73,15 @@ Status TokenEndpoint::authenticate(const Client& client, const std::string& issu
                                   [](const auto& p) { return p.first == "client_id"; }),
                    form.end());
     };
-    if (client.method == "client_secret_basic") {
+    if (client.method == ClientAuth::SecretBasic) {
         // RFC 6749 §2.3.1: the id travels in the header only.
         headers.push_back({"Authorization", basic_auth(client.id, client.secret)});
         drop_client_id();
-    } else if (client.method == "client_secret_post") {
+    } else if (client.method == ClientAuth::SecretPost) {
         drop_client_id();
         form.emplace_back("client_id", client.id);
         form.emplace_back("client_secret", client.secret);
-    } else if (client.method == "private_key_jwt") {
+    } else if (client.method == ClientAuth::PrivateKeyJwt) {
         // RFC 7523 §2.2; the audience is the authorization server's issuer.
         long long now = clock_.now();
         nlohmann::json claims = {{"iss", client.id}, {"sub", client.id}, {"aud", issuer},
@@ -119,7 +119,7 @@ Expected<oauth::TokenSet> TokenEndpoint::call(const std::string& endpoint, Query
 }
 
 TokenRecord TokenEndpoint::record_from(const oauth::TokenSet& tokens, const Discovery& d,
-                                       const Client& client, const std::string& grant,
+                                       const Client& client, Grant grant,
                                        const std::string& requested_scope) const {
     TokenRecord r;
     r.server = options_.server.to_string();

@@ -35,7 +35,7 @@ public:
                         QueryParams& form);
     // The login to keep from a token response.
     TokenRecord record_from(const oauth::TokenSet& tokens, const Discovery& d, const Client& client,
-                            const std::string& grant, const std::string& requested_scope) const;
+                            Grant grant, const std::string& requested_scope) const;
 
 private:
     // A configured client's secret or key (not a dynamic registration, bound to its

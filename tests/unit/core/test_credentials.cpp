@@ -9,7 +9,7 @@ TEST_CASE("TokenRecord round-trips through JSON") {
     r.server = "https://mcp.example.com/mcp";
     r.issuer = "https://idp.example.com";
     r.client_id = "abc";
-    r.grant = "authorization_code";
+    r.grant = Grant::AuthorizationCode;
     r.access_token = "at";
     r.refresh_token = "rt";
     r.scope = "search";
@@ -103,4 +103,29 @@ TEST_CASE("issuer_pin_key is per client id, apart from tokens and registrations"
     CHECK(pin.at("client") == "abc");
     CHECK(pin != ClientRecord::key("abc"));
     CHECK_FALSE(key_matches(pin, {{"kind", "token"}}));
+}
+
+TEST_CASE("grant and client authentication names round-trip, unknown names are told apart") {
+    for (Grant g : {Grant::AuthorizationCode, Grant::ClientCredentials, Grant::JwtBearer})
+        CHECK(grant_from_name(grant_name(g)) == g);
+    CHECK(grant_name(Grant::JwtBearer) == "urn:ietf:params:oauth:grant-type:jwt-bearer");
+    CHECK_FALSE(grant_from_name("password").has_value());
+    CHECK(renews_by_itself(Grant::JwtBearer));
+    CHECK(renews_by_itself(Grant::ClientCredentials));
+    CHECK_FALSE(renews_by_itself(Grant::AuthorizationCode));
+    for (ClientAuth m : {ClientAuth::None, ClientAuth::SecretBasic, ClientAuth::SecretPost,
+                         ClientAuth::PrivateKeyJwt})
+        CHECK(client_auth_from_name(client_auth_name(m)) == m);
+    CHECK_FALSE(client_auth_from_name("tls_client_auth").has_value());
+
+    // A record stored before the client_auth field: the method stays unknown (guessed
+    // later from whether there is a secret), not "none".
+    TokenRecord r;
+    r.server = "https://mcp.example/mcp";
+    r.access_token = "at";
+    auto doc = r.to_json();
+    doc.erase("client_auth");
+    auto old = TokenRecord::from_json(doc.dump());
+    REQUIRE(old.has_value());
+    CHECK_FALSE(old->client_auth.has_value());
 }

@@ -161,14 +161,14 @@ TEST_CASE("callback_page escapes what it echoes") {
 }
 
 TEST_CASE("choose_client_auth") {
-    CHECK(choose_client_auth(false, false, "", {}) == "none");
-    CHECK(choose_client_auth(true, false, "", {}) == "client_secret_basic");
-    CHECK(choose_client_auth(true, false, "", {"client_secret_post"}) == "client_secret_post");
+    CHECK(choose_client_auth(false, false, "", {}) == ClientAuth::None);
+    CHECK(choose_client_auth(true, false, "", {}) == ClientAuth::SecretBasic);
+    CHECK(choose_client_auth(true, false, "", {"client_secret_post"}) == ClientAuth::SecretPost);
     CHECK(choose_client_auth(true, false, "", {"client_secret_post", "client_secret_basic"}) ==
-          "client_secret_basic");
-    CHECK(choose_client_auth(true, false, "client_secret_post", {}) == "client_secret_post");
-    CHECK(choose_client_auth(true, true, "", {}) == "private_key_jwt");
-    CHECK(choose_client_auth(false, true, "", {}) == "private_key_jwt");
+          ClientAuth::SecretBasic);
+    CHECK(choose_client_auth(true, false, "client_secret_post", {}) == ClientAuth::SecretPost);
+    CHECK(choose_client_auth(true, true, "", {}) == ClientAuth::PrivateKeyJwt);
+    CHECK(choose_client_auth(false, true, "", {}) == ClientAuth::PrivateKeyJwt);
 }
 
 TEST_CASE("constant_time_equals") {

@@ -10,7 +10,7 @@ TokenRecord sample() {
     r.server = "https://mcp.example.com/mcp";
     r.issuer = "https://idp.example.com";
     r.client_id = "abc";
-    r.grant = "authorization_code";
+    r.grant = Grant::AuthorizationCode;
     r.access_token = "SECRET-ACCESS";
     r.refresh_token = "SECRET-REFRESH";
     r.scope = "openid tavily-mcp/search";
@@ -50,9 +50,13 @@ TEST_CASE("status_json and login_usable") {
     r.refresh_token.clear();
     CHECK_FALSE(login_usable(r, 5000));
     CHECK(login_usable(r, 2000));
-    r.grant = "client_credentials";
+    r.grant = Grant::ClientCredentials;
     CHECK(login_usable(r, 5000));
     CHECK(status_text({r}, 5000, "x").find("expired") == std::string::npos);
+    // An enterprise (ID-JAG) login is asked again by the relay: not "run mcp-auth login".
+    r.grant = Grant::JwtBearer;
+    CHECK(login_usable(r, 5000));
+    CHECK(status_text({r}, 5000, "x").find("run `mcp-auth login") == std::string::npos);
 }
 
 TEST_CASE("terminal_safe: one line, no control characters, printable text kept") {

@@ -65,7 +65,7 @@ Expected<TokenRecord> authorization_code_login(GrantContext& g, const Discovery&
             continue;
         }
         if (!tokens) return tokens.error();
-        return g.tokens.record_from(*tokens, d, *client, "authorization_code", scope);
+        return g.tokens.record_from(*tokens, d, *client, Grant::AuthorizationCode, scope);
     }
 }
 

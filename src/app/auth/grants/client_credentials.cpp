@@ -26,7 +26,7 @@ Expected<TokenRecord> client_credentials_login(GrantContext& g, const Discovery&
         auto ok = g.clients.keep_secret(d.server.issuer, client.id, client.secret);
         if (!ok) return ok.error();
     }
-    return g.tokens.record_from(*tokens, d, client, "client_credentials", scope);
+    return g.tokens.record_from(*tokens, d, client, Grant::ClientCredentials, scope);
 }
 
 }  // namespace mcp_auth::auth

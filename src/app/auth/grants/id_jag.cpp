@@ -72,7 +72,7 @@ Expected<TokenRecord> id_jag_login(GrantContext& g, const Discovery& d, const st
     if (!scope.empty()) grant.emplace_back("scope", scope);
     auto tokens = g.tokens.call(d.server.token_endpoint, grant, client, d.server.issuer);
     if (!tokens) return tokens.error();
-    return g.tokens.record_from(*tokens, d, client, kJwtBearer, scope);
+    return g.tokens.record_from(*tokens, d, client, Grant::JwtBearer, scope);
 }
 
 }  // namespace mcp_auth::auth
