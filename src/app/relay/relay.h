@@ -5,26 +5,35 @@
 // Decision order for each stdin line: parse → classify → (hold while an initialize is
 // in flight, so later messages carry its session) → build headers → hand to a worker
 // that owns one keep-alive connection → stream the reply out message by message.
+//
+// The parts, one file each: relay.cpp (intake, holding, shutdown), exchange.cpp (one POST
+// and the retry policy around it: session replay, tools relisting, token renewal, SSE
+// resumption), delivery.cpp (server messages to stdout, de-duplication, errors),
+// listen.cpp (the GET stream, the session's end), worker_pool.cpp (threads and
+// connections). The decisions are pure, in core: relay_session.h (session state),
+// relay_exchange.h (the next step, the outcome), relay_errors.h (error mapping).
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "app/relay/job.h"
+#include "app/relay/worker_pool.h"
+#include "app/token_source.h"
 #include "core/headers.h"
 #include "core/jsonrpc.h"
 #include "core/mcp_headers.h"
+#include "core/relay_session.h"
+#include "core/url.h"
 #include "ports/http.h"
 #include "ports/log.h"
-#include "app/token_source.h"
-#include "core/url.h"
+#include "ports/system.h"
 
 namespace mcp_auth {
 
@@ -35,6 +44,10 @@ struct RelayOptions {
     size_t max_connections = 64;
     size_t max_message_bytes = 64u << 20;
     TokenSource* auth = nullptr;  // null: no OAuth (static headers only)
+    // Waits (SSE `retry`, reconnection) go through this clock when set; null: the relay
+    // waits on its own condition variable (shutdown ends a wait at once). Tests pass a
+    // clock that records the delay and returns.
+    Clock* clock = nullptr;
 };
 
 class Relay {
@@ -55,9 +68,8 @@ public:
     void shutdown(std::chrono::milliseconds grace);
 
 private:
-    struct Job;
-    struct Reply;
-    struct Worker;
+    using Job = relay::Job;
+    using Reply = relay::Reply;
 
     void dispatch(std::string&& line, bool releasing);
     // dispatch() for a parsed line; sets `id` (a request's) and `started_init` as it goes,
@@ -70,7 +82,6 @@ private:
                                   std::string line);
     void release_held();
     void submit(std::shared_ptr<Job> job);
-    void worker_loop();
     void run(HttpConnection& conn, Job& job);
     HttpResult exchange(HttpConnection& conn, Job& job, const std::string& credential,
                         Reply& reply);
@@ -83,6 +94,8 @@ private:
     bool relearn_tools(HttpConnection& conn, Job& job, const std::string& credential);
     // The POST's event stream ended before the answer: resume it with GET + Last-Event-ID.
     void resume(HttpConnection& conn, Job& job, Reply& reply);
+    // Waits `delay`; false when the relay is stopping (at once, or during the wait).
+    bool wait(std::chrono::milliseconds delay);
     // Headers for a GET or DELETE on the session (static, token, session, version).
     HeaderList session_headers();
     void report_auth_failure(const Job& job, const Reply& reply, const Error& error);
@@ -99,7 +112,6 @@ private:
     bool take_answered(const Job& job);
     void finish_initialize(const Reply& reply);
     void report_failure(const Job& job, const Reply& reply, const HttpResult& result);
-    std::string http_error(const Job& job, int status, const std::string& body) const;
     void start_listen_stream();
     void listen_loop();
     void end_session();
@@ -109,31 +121,19 @@ private:
     LineSink& out_;
     Log& log_;
 
-    std::mutex mutex_;  // guards everything below
-    std::condition_variable work_cv_;
-    std::condition_variable idle_cv_;
+    std::mutex mutex_;  // guards everything below (the pool has its own lock)
     std::condition_variable stop_cv_;
-    std::deque<std::shared_ptr<Job>> queue_;
-    std::vector<std::unique_ptr<Worker>> workers_;
-    std::vector<std::shared_ptr<HttpConnection>> connections_;  // for cancel() at shutdown
-    size_t idle_workers_ = 0;
-    size_t in_flight_ = 0;  // queued or running jobs
     bool stopping_ = false;
+    std::atomic<bool> stop_requested_{false};  // stopping_, for Clock::sleep
     bool shut_down_ = false;
-
-    bool init_in_flight_ = false;  // later lines wait in held_ so they carry the new session
-    bool releasing_ = false;       // held_ is being replayed in order
-    std::vector<std::string> held_;
-    std::string session_id_;
-    std::string negotiated_version_;
-    std::string init_line_;         // the client's initialize, replayed when a session expires
-    std::string initialized_line_;  // and its notifications/initialized
-    std::mutex reinit_mutex_;       // one re-initialization at a time
-    std::map<std::string, bool> pending_;  // requests in flight (by id) → answered yet
-    std::string last_credential_;          // the auth header value of the last accepted request
-    bool listen_started_ = false;
+    relay::SessionState session_;  // held lines, the session, the handshake, pending ids
+    std::mutex reinit_mutex_;      // one re-initialization at a time
+    std::string last_credential_;  // the auth header value of the last accepted request
     std::thread listen_thread_;
+    std::shared_ptr<HttpConnection> listen_conn_;  // for cancel() at shutdown
     mcp::ToolHeaderMap tool_headers_;
+    // Last: its workers call into everything above; destroyed (joined) first.
+    relay::WorkerPool pool_;
 };
 
 }  // namespace mcp_auth

@@ -1,0 +1,68 @@
+#pragma once
+// The relay's unit of work (one client message), what one exchange for it collected, and
+// the small helpers its parts share. Private to app/relay.
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/headers.h"
+#include "core/jsonrpc.h"
+#include "core/sse.h"
+
+namespace mcp_auth::relay {
+
+struct Job {
+    std::string body;
+    HeaderList headers;  // protocol headers; the session's and the token are added when sent
+    jsonrpc::MessageInfo info;
+    bool modern = false;         // sent under a 2026-07-28 or later protocol version
+    bool replay = false;         // mcp-auth's own replay of the client's handshake: not shown
+    bool init_finished = false;  // an initialize whose outcome finish_initialize() has seen
+    std::string pending_key() const { return info.id.dump(); }
+    bool is_request() const { return info.kind == jsonrpc::Kind::Request; }
+    std::string label() const { return info.method.empty() ? "a response" : info.method; }
+};
+
+struct Reply {
+    int status = 0;
+    std::string content_type;
+    std::string session_id;
+    std::string body;                // JSON replies and error bodies
+    std::unique_ptr<SseParser> sse;  // bounded: one event may not go over --max-message-bytes
+    bool too_big = false;
+    bool answered = false;         // the response to this request arrived on this reply
+    std::string protocol_version;  // from an InitializeResult
+    std::string www_authenticate;
+    std::string sent_session;    // the session id the request carried
+    bool sse_events = false;     // the reply was an event stream
+    std::string dropped;         // why a server message on this reply could not be relayed
+    std::exception_ptr failure;  // thrown in a callback; rethrown after send() returns
+};
+
+inline std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+inline bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+
+// Runs a callback cpp-httplib makes. An exception must not unwind through the library
+// (its connection would be left half-read): it is kept in `failure`, the exchange stops,
+// and the caller rethrows it once send() has returned.
+template <class F>
+bool guarded(std::exception_ptr& failure, F&& callback) {
+    try {
+        return callback();
+    } catch (...) {
+        failure = std::current_exception();
+        return false;
+    }
+}
+
+}  // namespace mcp_auth::relay

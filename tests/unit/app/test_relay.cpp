@@ -1,0 +1,471 @@
+// The relay use case against a scripted server (FakeHttp): session replay after a 404,
+// SSE resumption and `retry`, HeaderMismatch, de-duplication, error mapping, held lines,
+// token renewal, and bursts in parallel. Milliseconds: delays go through a fake clock.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "app/fake_http.h"
+#include "app/lines.h"
+#include "app/relay/relay.h"
+
+using namespace mcp_auth;
+using namespace mcp_auth::testing;
+using nlohmann::json;
+
+namespace {
+
+// Records the delays asked for and returns (almost) at once.
+class FakeClock : public Clock {
+public:
+    long long now() override { return 1'700'000'000; }
+    std::chrono::steady_clock::time_point steady() override {
+        return std::chrono::steady_clock::now();
+    }
+    void sleep(std::chrono::milliseconds delay, const std::atomic<bool>&) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            delays_.push_back(delay);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // no busy loop
+    }
+    std::vector<std::chrono::milliseconds> delays() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return delays_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::chrono::milliseconds> delays_;
+};
+
+class FakeTokens : public TokenSource {
+public:
+    std::string header_name() const override { return "Authorization"; }
+    std::string current() override { return "Bearer old"; }
+    Expected<std::string> renew(int status, const std::string& www_authenticate,
+                                const std::string& sent) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        renewals.push_back({status, www_authenticate, sent});
+        if (!next) return make_error(ErrorKind::LoginRequired, "log in with mcp-auth login");
+        return *next;
+    }
+    void cancel() override {}
+    struct Renewal {
+        int status;
+        std::string www_authenticate;
+        std::string sent;
+    };
+    std::mutex mutex;
+    std::vector<Renewal> renewals;
+    std::optional<std::string> next = "Bearer new";
+};
+
+bool eventually(const std::function<bool()>& done) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+json body_of(const FakeRequest& r) {
+    return r.body.empty() ? json() : json::parse(r.body);
+}
+
+std::string result_for(const json& id, json result) {
+    return json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump();
+}
+
+FakeReply initialize_reply(const json& request, const std::string& session) {
+    return FakeReply::json(200, result_for(request["id"], {{"protocolVersion", "2025-06-18"}}),
+                           {{"Mcp-Session-Id", session}});
+}
+
+// The lines on stdout, parsed.
+std::vector<json> messages(const Lines& out) {
+    std::vector<json> all;
+    for (const auto& line : out.all()) all.push_back(json::parse(line));
+    return all;
+}
+
+std::string line(const json& id, const std::string& method, json params = json::object()) {
+    return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
+}
+
+const std::string kInitialize =
+    line(0, "initialize", {{"protocolVersion", "2025-06-18"}, {"capabilities", json::object()}});
+const std::string kInitialized = R"({"jsonrpc":"2.0","method":"notifications/initialized"})";
+
+struct Bed {
+    FakeHttp http;
+    Lines out;
+    Lines err;
+    Log log{err, true};
+    FakeClock clock;
+    FakeTokens tokens;
+    RelayOptions options;
+    std::unique_ptr<Relay> relay;
+
+    explicit Bed(FakeHttp::Handler handler, bool with_auth = false) : http(std::move(handler)) {
+        options.server = Url{"http", "mcp.test", 80, "/mcp"};
+        options.clock = &clock;
+        if (with_auth) options.auth = &tokens;
+    }
+    Relay& start() {
+        relay = std::make_unique<Relay>(options, http, out, log);
+        return *relay;
+    }
+    void send(const std::string& text) { relay->on_line(std::string(text)); }
+    bool lines(size_t n) {
+        return eventually([&] { return out.size() >= n; });
+    }
+    // Starts a legacy session (initialize, its reply, initialized).
+    void handshake() {
+        send(kInitialize);
+        REQUIRE(lines(1));
+        send(kInitialized);
+    }
+    ~Bed() {
+        if (relay) relay->shutdown(std::chrono::milliseconds(0));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("relay: lines sent while the initialize is in flight wait and carry its session") {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool release = false;
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (r.method == "GET") return FakeReply::json(405, "");
+        if (m["method"] == "initialize") {
+            std::unique_lock<std::mutex> lock(mutex);
+            cv.wait(lock, [&] { return release; });
+            return initialize_reply(m, "s1");
+        }
+        if (!m.contains("id")) return FakeReply::json(202, "");
+        return FakeReply::json(200, result_for(m["id"], {{"tools", json::array()}}));
+    });
+    bed.start();
+    bed.send(kInitialize);
+    bed.send(kInitialized);
+    bed.send(line(1, "tools/list"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(bed.http.count("POST") == 1);  // only the initialize went out
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        release = true;
+    }
+    cv.notify_all();
+    REQUIRE(bed.lines(2));
+    auto requests = bed.http.requests();
+    std::vector<std::string> methods;
+    for (const auto& r : requests)
+        if (r.method == "POST") methods.push_back(body_of(r)["method"]);
+    CHECK(methods ==
+          std::vector<std::string>{"initialize", "notifications/initialized", "tools/list"});
+    for (const auto& r : requests) {
+        if (r.method != "POST" || body_of(r)["method"] == "initialize") continue;
+        CHECK(r.header("Mcp-Session-Id") == "s1");
+        CHECK(r.header("MCP-Protocol-Version") == "2025-06-18");
+    }
+    CHECK(messages(bed.out)[1]["id"] == 1);
+}
+
+TEST_CASE("relay: a forgotten session (404) is replayed invisibly and the request retried") {
+    std::mutex mutex;
+    std::string live = "s1";
+    int sessions = 1;
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (r.method == "GET") return FakeReply::json(405, "");
+        std::lock_guard<std::mutex> lock(mutex);
+        if (m["method"] == "initialize") {
+            live = "s" + std::to_string(sessions++);
+            return initialize_reply(m, live);
+        }
+        if (r.header("Mcp-Session-Id") != live)
+            return FakeReply::json(404, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32001,)"
+                                        R"("message":"Session not found"}})");
+        if (!m.contains("id")) return FakeReply::json(202, "");
+        return FakeReply::json(200, result_for(m["id"], {{"session", live}}));
+    });
+    bed.start();
+    bed.handshake();
+    REQUIRE(eventually([&] { return bed.http.count("POST") == 2; }));
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        live = "restarted";  // the server restarted: it knows no session
+    }
+    bed.send(line(7, "tools/list"));
+    REQUIRE(bed.lines(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto out = messages(bed.out);
+    REQUIRE(out.size() == 2);  // the initialize reply and the answer: no 404, no replayed reply
+    CHECK(out[1]["id"] == 7);
+    CHECK(out[1]["result"]["session"] == "s2");
+    CHECK(bed.http.count("POST") == 6);  // initialize, initialized, 404, replay x2, retry
+    auto requests = bed.http.requests();
+    int inits = 0, initialized = 0;
+    for (const auto& r : requests) {
+        if (r.method != "POST") continue;
+        inits += body_of(r)["method"] == "initialize";
+        initialized += body_of(r)["method"] == "notifications/initialized";
+    }
+    CHECK(inits == 2);
+    CHECK(initialized == 2);
+    CHECK(bed.err.contains("the server no longer knows the session"));
+}
+
+TEST_CASE("relay: an event stream that ends early is resumed with Last-Event-ID after `retry`") {
+    std::string answer;
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (r.method == "GET" && r.header("Last-Event-ID").empty()) return FakeReply::json(405, "");
+        if (r.method == "GET") {
+            // The rest of the stream: the answer, then the same answer again (repeated by a
+            // server that replays from an older id): delivered once.
+            std::string event = "id: e2\ndata: " + answer + "\n\n";
+            return FakeReply::sse({event + "id: e3\ndata: " + answer + "\n\n"});
+        }
+        if (m["method"] == "initialize") return initialize_reply(m, "s1");
+        if (!m.contains("id")) return FakeReply::json(202, "");
+        answer = result_for(m["id"], {{"content", json::array()}});
+        return FakeReply::sse({"id: e1\nretry: 250\ndata: \n\n"});  // priming, then closed
+    });
+    bed.start();
+    bed.handshake();
+    bed.send(line(3, "tools/call", {{"name", "slow"}}));
+    REQUIRE(bed.lines(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto out = messages(bed.out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[1]["id"] == 3);
+    size_t resumed = 0;
+    for (const auto& r : bed.http.requests()) {
+        if (r.method != "GET" || r.header("Last-Event-ID").empty()) continue;
+        ++resumed;
+        CHECK(r.header("Last-Event-ID") == "e1");
+        CHECK(r.header("Mcp-Session-Id") == "s1");
+    }
+    CHECK(resumed == 1);
+    auto delays = bed.clock.delays();
+    CHECK(std::find(delays.begin(), delays.end(), std::chrono::milliseconds(250)) != delays.end());
+}
+
+TEST_CASE("relay: the GET stream reconnects after the server's `retry`, at least 100 ms") {
+    std::atomic<int> gets{0};
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (r.method == "GET") {
+            int n = ++gets;
+            if (n == 1) return FakeReply::sse({"id: g1\nretry: 500\ndata: \n\n"});
+            if (n == 2) return FakeReply::sse({"id: g2\nretry: 0\ndata: \n\n"});
+            return FakeReply::json(405, "");
+        }
+        if (m["method"] == "initialize") return initialize_reply(m, "s1");
+        return FakeReply::json(202, "");
+    });
+    bed.start();
+    bed.handshake();
+    REQUIRE(eventually([&] { return gets >= 3; }));
+    auto requests = bed.http.requests();
+    std::vector<std::string> ids;
+    for (const auto& r : requests)
+        if (r.method == "GET") ids.push_back(r.header("Last-Event-ID"));
+    CHECK(ids == std::vector<std::string>{"", "g1", "g2"});
+    auto delays = bed.clock.delays();
+    REQUIRE(delays.size() >= 2);
+    CHECK(delays[0] == std::chrono::milliseconds(500));
+    CHECK(delays[1] == std::chrono::milliseconds(100));  // retry: 0 cannot make us spin
+}
+
+TEST_CASE("relay: a HeaderMismatch (-32020) relists the tools and retries the call once") {
+    std::atomic<int> calls{0};
+    std::atomic<bool> always{false};
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (m["method"] == "tools/list")
+            return FakeReply::json(200, result_for(m["id"], {{"tools", json::array()}}));
+        if (++calls == 1 || always)
+            return FakeReply::json(400, R"({"jsonrpc":"2.0","id":5,"error":{"code":-32020,)"
+                                        R"("message":"HeaderMismatch"}})");
+        return FakeReply::json(200, result_for(m["id"], {{"ok", true}}));
+    });
+    bed.start();
+    json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}};
+    bed.send(line(5, "tools/call", {{"name", "t"}, {"_meta", meta}}));
+    REQUIRE(bed.lines(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto out = messages(bed.out);
+    REQUIRE(out.size() == 1);  // the tools/list mcp-auth made is not shown
+    CHECK(out[0]["id"] == 5);
+    CHECK(out[0]["result"]["ok"] == true);
+    std::vector<std::string> methods;
+    for (const auto& r : bed.http.requests()) methods.push_back(body_of(r)["method"]);
+    CHECK(methods == std::vector<std::string>{"tools/call", "tools/list", "tools/call"});
+    CHECK(body_of(bed.http.requests()[1])["params"]["_meta"] == meta);
+
+    SUBCASE("a second mismatch is the client's error") {
+        always = true;  // mismatches from now on
+        bed.send(line(6, "tools/call", {{"name", "t"}, {"_meta", meta}}));
+        REQUIRE(bed.lines(2));
+        auto second = messages(bed.out)[1];
+        CHECK(second["error"]["code"] == -32020);
+        CHECK(second["error"]["data"]["status"] == 400);
+    }
+}
+
+TEST_CASE("relay: HTTP errors, transport failures and replies over the limit map to errors") {
+    FakeReply reply;
+    Bed bed([&](const FakeRequest&) { return reply; });
+    bed.options.max_message_bytes = 160;
+    bed.start();
+    auto answer = [&](const json& id) {
+        size_t before = bed.out.size();
+        bed.send(line(id, "tools/list"));
+        REQUIRE(bed.lines(before + 1));
+        return messages(bed.out).back();
+    };
+    SUBCASE("5xx without a JSON-RPC body: ours, with the status and a hint") {
+        reply = FakeReply::json(503, "overloaded");
+        auto e = answer(1);
+        CHECK(e["error"]["code"] == -32000);
+        CHECK(e["error"]["data"]["status"] == 503);
+        CHECK(e["error"]["data"]["body"] == "overloaded");
+        CHECK(e["error"]["message"].get<std::string>().find("try again later") !=
+              std::string::npos);
+    }
+    SUBCASE("4xx with a JSON-RPC error: the server's code and words, our id") {
+        reply = FakeReply::json(400, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32602,)"
+                                     R"("message":"bad params","data":1}})");
+        auto e = answer("a");
+        CHECK(e["id"] == "a");
+        CHECK(e["error"]["code"] == -32602);
+        CHECK(e["error"]["message"] == "bad params");
+        CHECK(e["error"]["data"]["server_data"] == 1);
+    }
+    SUBCASE("a transport failure") {
+        reply = FakeReply::failure("could not connect to mcp.test");
+        auto e = answer(2);
+        CHECK(e["error"]["code"] == -32000);
+        CHECK(e["error"]["message"].get<std::string>().find("Check that the MCP server") !=
+              std::string::npos);
+    }
+    SUBCASE("a timeout has the timeout code") {
+        reply = FakeReply::failure("no reply from mcp.test within 5 s", true);
+        CHECK(answer(3)["error"]["code"] == -32001);
+    }
+    SUBCASE("a reply over --max-message-bytes is dropped and said") {
+        reply = FakeReply::json(200, std::string(400, ' ') + "{}");
+        auto e = answer(4);
+        CHECK(e["error"]["code"] == -32000);
+        CHECK(e["error"]["message"].get<std::string>().find("over the 160 bytes limit") !=
+              std::string::npos);
+    }
+    SUBCASE("a 2xx without the response") {
+        reply = FakeReply::json(202, "");
+        CHECK(answer(5)["error"]["message"].get<std::string>().find("no JSON-RPC response") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("relay: a 401 renews the token and the request is retried with the new one") {
+    Bed bed(
+        [&](const FakeRequest& r) {
+            json m = body_of(r);
+            if (r.header("Authorization") != "Bearer new")
+                return FakeReply::json(401, "", {{"WWW-Authenticate", "Bearer realm=\"x\""}});
+            return FakeReply::json(200, result_for(m["id"], json::object()));
+        },
+        true);
+    bed.start();
+    bed.send(line(1, "tools/list"));
+    REQUIRE(bed.lines(1));
+    CHECK(messages(bed.out)[0].contains("result"));
+    REQUIRE(bed.tokens.renewals.size() == 1);
+    CHECK(bed.tokens.renewals[0].status == 401);
+    CHECK(bed.tokens.renewals[0].www_authenticate == "Bearer realm=\"x\"");
+    CHECK(bed.tokens.renewals[0].sent == "Bearer old");
+    CHECK(bed.http.count("POST") == 2);
+
+    SUBCASE("no token to be had: the client is told a login is required") {
+        bed.tokens.next.reset();
+        bed.http.set_handler([](const FakeRequest&) { return FakeReply::json(401, ""); });
+        bed.send(line(2, "tools/list"));
+        REQUIRE(bed.lines(2));
+        auto e = messages(bed.out)[1];
+        CHECK(e["error"]["data"]["login_required"] == true);
+        CHECK(e["error"]["message"] == "mcp-auth: log in with mcp-auth login");
+    }
+}
+
+TEST_CASE("relay: a 403 insufficient_scope steps up: another 403 does not") {
+    const std::string scope = R"(Bearer error="insufficient_scope", scope="files:write")";
+    bool scoped = true;
+    Bed bed(
+        [&](const FakeRequest& r) {
+            json m = body_of(r);
+            if (r.header("Authorization") == "Bearer new")
+                return FakeReply::json(200, result_for(m["id"], json::object()));
+            return FakeReply::json(403, "",
+                                   {{"WWW-Authenticate", scoped ? scope : "Bearer realm=\"x\""}});
+        },
+        true);
+    bed.start();
+    bed.send(line(1, "tools/call"));
+    REQUIRE(bed.lines(1));
+    CHECK(messages(bed.out)[0].contains("result"));
+    REQUIRE(bed.tokens.renewals.size() == 1);
+    CHECK(bed.tokens.renewals[0].status == 403);
+    CHECK(bed.tokens.renewals[0].www_authenticate == scope);
+
+    scoped = false;
+    bed.send(line(2, "tools/call"));
+    REQUIRE(bed.lines(2));
+    auto e = messages(bed.out)[1];
+    CHECK(e["error"]["data"]["status"] == 403);
+    CHECK(bed.tokens.renewals.size() == 1);  // not renewed
+}
+
+TEST_CASE("relay: a burst of slow calls goes out in parallel, one connection per call") {
+    std::mutex mutex;
+    int active = 0, most = 0;
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            most = std::max(most, ++active);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            --active;
+        }
+        return FakeReply::json(200, result_for(m["id"], json::object()));
+    });
+    bed.start();
+    constexpr int kCalls = 24;
+    auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i) bed.send(line(i, "tools/call", {{"name", "slow"}}));
+    REQUIRE(bed.lines(kCalls));
+    auto took = std::chrono::steady_clock::now() - started;
+    CHECK(most == kCalls);
+    CHECK(bed.http.connections_opened() == kCalls);  // no more workers than calls
+    CHECK(took < std::chrono::milliseconds(200));    // 30 ms each, in parallel
+
+    SUBCASE("a second burst reuses the workers") {
+        for (int i = 0; i < kCalls; ++i) bed.send(line(100 + i, "tools/call"));
+        REQUIRE(bed.lines(2 * kCalls));
+        CHECK(bed.http.connections_opened() == kCalls);
+    }
+}
