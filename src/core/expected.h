@@ -1,5 +1,10 @@
 #pragma once
-// A value or an error with a kind and a user-facing message (C++17 has no std::expected).
+// The one error model: a value or an Error with a kind and a user-facing message (C++17
+// has no std::expected). Every fallible call returns Expected<T> or Status; exceptions
+// are caught at the edges only (ARCHITECTURE.md, "The error model").
+//
+// [[nodiscard]]: a failure dropped by accident is a compile warning (an error with
+// -Werror). Cast to (void) where ignoring one is the decision, and say why.
 #include <string>
 #include <utility>
 #include <variant>
@@ -13,6 +18,9 @@ enum class ErrorKind {
     LoginRequired,     // a person has to log in
     StoreUnavailable,  // the keychain is absent, locked or refused
     Timeout,
+    NotFound,   // there is no such thing (a document every URL answered 404 for, ...)
+    Io,         // the operating system refused (a file, a directory, a lock)
+    Cancelled,  // the process is shutting down, or the user gave up
 };
 
 struct Error {
@@ -22,7 +30,7 @@ struct Error {
 };
 
 template <class T>
-class Expected {
+class [[nodiscard]] Expected {
 public:
     Expected(T value) : v_(std::move(value)) {}
     Expected(Error error) : v_(std::move(error)) {}
@@ -33,6 +41,7 @@ public:
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() { return value(); }
+    const T& operator*() const { return value(); }
     const Error& error() const { return std::get<1>(v_); }
 
 private:
@@ -47,3 +56,17 @@ inline Error make_error(ErrorKind kind, std::string message, std::string code = 
 }
 
 }  // namespace mcp_auth
+
+// Returns the error of `expr` (an Expected or a Status) from the enclosing function, which
+// must return an Expected or a Status too:  MCP_AUTH_TRY(store.put(key, label, secret));
+#define MCP_AUTH_TRY(expr)                                                       \
+    do {                                                                         \
+        if (auto try_result_ = (expr); !try_result_) return try_result_.error(); \
+    } while (false)
+
+// Declares `name` as the value of `expr`, or returns its error:
+//   MCP_AUTH_TRY_ASSIGN(meta, discovery_.server_metadata(issuer, true));
+#define MCP_AUTH_TRY_ASSIGN(name, expr)                 \
+    auto name##_result_ = (expr);                       \
+    if (!name##_result_) return name##_result_.error(); \
+    auto name = std::move(*name##_result_)

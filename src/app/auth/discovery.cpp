@@ -32,7 +32,7 @@ Expected<std::string> DiscoveryClient::first_document(const std::vector<std::str
             return std::move(res.body);
         }
     }
-    return make_error(ErrorKind::Network, last_problem, only_not_found ? "not_found" : "");
+    return make_error(only_not_found ? ErrorKind::NotFound : ErrorKind::Network, last_problem);
 }
 
 Url DiscoveryClient::anchor() const {
@@ -111,7 +111,7 @@ Expected<Discovery> DiscoveryClient::discover(const std::string& challenge) {
                     ErrorKind::Invalid,
                     "the server " + shown() + " cannot be logged in to: " + ok.error().message);
         auto body = first_document(oauth::resource_metadata_urls(options_.server, from_header));
-        if (!body && body.error().code != "not_found")
+        if (!body && body.error().kind != ErrorKind::NotFound)
             return make_error(ErrorKind::Invalid,
                               "could not read the OAuth protected resource metadata of " + shown() +
                                   ": " + body.error().message);

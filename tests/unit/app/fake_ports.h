@@ -142,7 +142,7 @@ class MemoryLocks : public LockService {
             for (;;) {
                 if (d_->take(exclusive)) return Ok{};
                 if (cancelled && *cancelled)
-                    return make_error(ErrorKind::LoginRequired, "mcp-auth is shutting down.");
+                    return make_error(ErrorKind::Cancelled, "mcp-auth is shutting down.");
                 if (std::chrono::steady_clock::now() >= deadline)
                     return make_error(ErrorKind::Timeout,
                                       "another mcp-auth process held the lock for too long");
