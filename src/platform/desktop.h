@@ -1,6 +1,8 @@
 #pragma once
 // The desktop the user sits at: whether a browser can be shown, and the platform's way
-// of opening a URL.
+// of opening a URL (platform/posix/desktop.cpp: Linux and macOS). A win32 sibling: always
+// a graphical session, and an opener that does not go through cmd.exe (a URL's '&' and
+// '^' are shell syntax there): rundll32 url.dll,FileProtocolHandler URL.
 #include <string>
 #include <vector>
 

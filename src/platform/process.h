@@ -2,6 +2,14 @@
 // The process itself: start-up settings, and the stdin loop with its stop signals. What
 // differs between platforms lives behind this header (platform/posix/process.cpp; a
 // win32 sibling implements the same).
+//
+// What a win32 implementation must guarantee: prepare_process leaves no crash dump of a
+// process that holds tokens (SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX),
+// WerSetFlags(WER_FAULT_REPORTING_NO_UI) and no local dump), puts stdin, stdout and stderr in
+// binary mode, and remembers the executable (platform/spawn.h). StdinLoop reads stdin (a
+// pipe or a console) and returns Stopped on CTRL_C_EVENT, CTRL_BREAK_EVENT or
+// CTRL_CLOSE_EVENT (SetConsoleCtrlHandler) and on stop(), from any thread; its handles are
+// never inherited by a child.
 #include <functional>
 #include <string_view>
 
@@ -33,6 +41,8 @@ public:
     void stop();
 
 private:
+    // The stop channel's two ends (POSIX: a pipe's descriptors; Windows: an event handle
+    // in stop_read_). Never inherited by a child.
     int stop_read_ = -1;
     int stop_write_ = -1;
 };

@@ -1,10 +1,15 @@
 #pragma once
-// The platform's process locks (ports/locks.h). POSIX: advisory flock(2) locks on files in
-// a private directory (platform/posix/process_lock.cpp); a lock dies with the last process
-// holding its descriptor, and a child inherits it by descriptor. The change marker is a
-// file beside the locks that grows by a byte per change (its size and time are the stamp).
-#include <atomic>
-#include <chrono>
+// The platform's process locks (ports/locks.h): one lock file per server and purpose in a
+// private directory (platform/private_dir.h), so the lock belongs to an open handle and
+// dies with the last process holding it: a killed relay or login agent never leaves one
+// behind. The change marker is a file beside the locks that grows by a byte per change
+// (its file_stamp is the stamp). File names are a hash of the server URL: a listing of
+// the directory does not spell out which servers the user logs in to.
+//
+// Portable code over platform/private_dir.h (platform/process_lock.cpp). What the
+// platform must give it: LockFile handles that are not inherited by default and are passed
+// to a login agent only through platform/spawn.h (POSIX: descriptor 3; Windows: an
+// explicit handle list), and whose lock ends when the last copy is closed.
 #include <memory>
 #include <string>
 
@@ -12,25 +17,6 @@
 #include "ports/locks.h"
 
 namespace mcp_auth {
-
-class FileLock : public ProcessLock {
-public:
-    FileLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-    ~FileLock() override { release(); }
-    FileLock(const FileLock&) = delete;
-    FileLock& operator=(const FileLock&) = delete;
-
-    bool try_lock() override;
-    Status lock(bool exclusive, std::chrono::milliseconds timeout,
-                const std::atomic<bool>* cancelled = nullptr) override;
-    void release() override;
-    int handle() const override { return fd_; }
-    const std::string& path() const { return path_; }
-
-private:
-    int fd_ = -1;
-    std::string path_;
-};
 
 class FileLockService : public LockService {
 public:
@@ -42,13 +28,11 @@ public:
     void note_change(const std::string& server) override;
 
 private:
-    // The directory, created 0700 and checked to be this user's alone.
-    Expected<std::string> ready_directory();
     std::string dir_;
 };
 
-// `runtime_dir`/mcp-auth when XDG_RUNTIME_DIR (given) is this user's private directory,
-// else <state dir>/locks; "" when neither exists.
+// `runtime_dir`/mcp-auth when `runtime_dir` (XDG_RUNTIME_DIR on Linux) is an absolute path
+// to this user's private directory, else `state_dir`/locks; "" when neither is usable.
 std::string lock_directory(const std::string& runtime_dir, const std::string& state_dir);
 
 }  // namespace mcp_auth

@@ -4,7 +4,6 @@
 #include <unistd.h>
 #include <cerrno>
 
-
 namespace mcp_auth {
 
 bool LineWriter::write_line(std::string_view line) {
