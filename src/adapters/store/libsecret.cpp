@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include "adapters/store/bounded.h"
 #include "adapters/store/stores.h"
 
@@ -51,34 +49,6 @@ GHashTable* to_table(const StoreKey& key) {
     return table;
 }
 
-// Desktop hosts often start MCP servers with a trimmed environment (HOME, PATH, USER)
-// that lacks DBUS_SESSION_BUS_ADDRESS. The user's session bus then still lives at the
-// standard systemd location; use it rather than fail (or try X11 autolaunch). But only a
-// socket of this user in a directory nobody else can change: XDG_RUNTIME_DIR may point
-// anywhere, and a bus planted there by another user would receive every secret stored.
-// Returns a note for error messages when a socket was found but not used.
-std::string find_session_bus() {
-    const char* address = std::getenv("DBUS_SESSION_BUS_ADDRESS");
-    if (address && *address) return {};
-    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-    std::string dir = runtime && *runtime ? runtime : "/run/user/" + std::to_string(getuid());
-    std::string socket = dir + "/bus";
-    struct stat st {};
-    if (lstat(socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return {};
-    auto refuse = [&](const std::string& why) {
-        return " (the session bus socket " + socket + " was not used: " + why +
-               "; set DBUS_SESSION_BUS_ADDRESS to your own session bus)";
-    };
-    if (st.st_uid != getuid())
-        return refuse("it belongs to uid " + std::to_string(st.st_uid) + ", not to you");
-    struct stat dir_st {};
-    if (stat(dir.c_str(), &dir_st) != 0 || dir_st.st_uid != getuid() ||
-        (dir_st.st_mode & (S_IWGRP | S_IWOTH)))
-        return refuse("its directory " + dir + " is not yours alone");
-    setenv("DBUS_SESSION_BUS_ADDRESS", ("unix:path=" + socket).c_str(), 0);
-    return {};
-}
-
 Error unavailable(const std::string& what) {
     return make_error(ErrorKind::StoreUnavailable,
                       "the keychain is not available: " + what + "." + kRemedy);
@@ -86,7 +56,7 @@ Error unavailable(const std::string& what) {
 
 // Checks, without ever prompting, that a Secret Service runs and its default
 // collection is unlocked: a locked collection makes lookups return "nothing" silently.
-// `bus_note` (from find_session_bus) is added when there is no bus.
+// `bus_note` (from default_session_bus) is added when there is no bus.
 Status check_usable(const std::string& bus_note) {
     GErrorHolder err;
     SecretService* service = secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err.error);
@@ -118,8 +88,8 @@ Expected<T> bounded(std::chrono::milliseconds timeout, F op) {
 
 class LibsecretStore : public SecretStore {
 public:
-    explicit LibsecretStore(std::chrono::milliseconds timeout)
-        : timeout_(timeout), bus_note_(find_session_bus()) {}
+    LibsecretStore(std::chrono::milliseconds timeout, std::string bus_note)
+        : timeout_(timeout), bus_note_(std::move(bus_note)) {}
 
     std::string kind() const override { return "keychain"; }
     std::string description() const override { return "Secret Service keychain (libsecret)"; }
@@ -217,8 +187,44 @@ private:
 
 }  // namespace
 
+// Desktop hosts often start MCP servers with a trimmed environment (HOME, PATH, USER)
+// that lacks DBUS_SESSION_BUS_ADDRESS. The user's session bus then still lives at the
+// standard systemd location; use it rather than fail (or try X11 autolaunch). But only a
+// socket of this user in a directory nobody else can change: XDG_RUNTIME_DIR may point
+// anywhere, and a bus planted there by another user would receive every secret stored.
+std::optional<std::string> default_session_bus(const EnvLookup& env, std::string* note) {
+    auto set = [&](const char* name) {
+        auto value = env(name);
+        return value && !value->empty() ? value : std::nullopt;
+    };
+    if (set("DBUS_SESSION_BUS_ADDRESS")) return std::nullopt;
+    auto runtime = set("XDG_RUNTIME_DIR");
+    std::string dir = runtime ? *runtime : "/run/user/" + std::to_string(getuid());
+    std::string socket = dir + "/bus";
+    struct stat st {};
+    if (lstat(socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
+    auto refuse = [&](const std::string& why) {
+        if (note)
+            *note = " (the session bus socket " + socket + " was not used: " + why +
+                    "; set DBUS_SESSION_BUS_ADDRESS to your own session bus)";
+        return std::nullopt;
+    };
+    if (st.st_uid != getuid())
+        return refuse("it belongs to uid " + std::to_string(st.st_uid) + ", not to you");
+    struct stat dir_st {};
+    if (stat(dir.c_str(), &dir_st) != 0 || dir_st.st_uid != getuid() ||
+        (dir_st.st_mode & (S_IWGRP | S_IWOTH)))
+        return refuse("its directory " + dir + " is not yours alone");
+    return "unix:path=" + socket;
+}
+
+std::unique_ptr<SecretStore> make_os_keychain(std::chrono::milliseconds timeout,
+                                              std::string bus_note) {
+    return std::make_unique<LibsecretStore>(timeout, std::move(bus_note));
+}
+
 std::unique_ptr<SecretStore> make_os_keychain(std::chrono::milliseconds timeout) {
-    return std::make_unique<LibsecretStore>(timeout);
+    return make_os_keychain(timeout, {});
 }
 
 }  // namespace mcp_auth
