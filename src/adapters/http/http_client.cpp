@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -14,6 +15,8 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <httplib.h>
@@ -29,15 +32,24 @@ std::string describe_duration(std::chrono::milliseconds d) {
     return ms % 1000 ? std::to_string(ms) + " ms" : std::to_string(ms / 1000) + " s";
 }
 
-// What the response head of the current exchange may still take. cpp-httplib reads the
-// status line and headers with no overall bound (a line without CRLF, or endless header
-// lines, grow its buffers for ever), so the streams below count the bytes it reads until
-// the response handler runs, and fail the read past the limit.
-struct HeadBudget {
+// The state of the current exchange that the streams below share with send().
+//
+// The head bound: cpp-httplib reads the status line and headers with no overall bound (a
+// line without CRLF, or endless header lines, grow its buffers for ever), so the streams
+// count the bytes it reads until the response handler runs, and fail the read past the
+// limit.
+//
+// One write per request: cpp-httplib writes the request head and the body in two calls
+// (two segments on the wire, two wake-ups at the server). The head is held in `held`
+// until the body's first write, or the first read, and both go out together.
+struct Exchange {
     size_t limit = 0;
     size_t used = 0;
     bool head_done = false;
     bool exceeded = false;
+    std::string held;                   // request bytes written but not yet sent
+    const std::string* body = nullptr;  // the request body, sent from the caller's buffer
+    bool send_failed = false;           // sending the request failed (not reading the reply)
 };
 
 // An https request through a proxy: the CONNECT tunnel mcp-auth opens itself (see
@@ -48,22 +60,138 @@ struct Tunnel {
     std::string error;   // why the last tunnel could not be opened, for the user
 };
 
+bool wait_for(socket_t sock, short events, time_t sec, time_t usec) {
+    pollfd pfd{sock, events, 0};
+    auto ms = static_cast<int>(std::min<time_t>(sec * 1000 + usec / 1000, 24 * 3600 * 1000));
+    int rc;
+    do rc = ::poll(&pfd, 1, ms);
+    while (rc < 0 && errno == EINTR);
+    return rc > 0;
+}
+
+// A plain TCP stream without a poll before every operation: the socket is blocking, with
+// SO_RCVTIMEO/SO_SNDTIMEO set to the client's timeouts when it was opened (see
+// BoundedClient::create_and_connect_socket), so a read or write that waits too long
+// still fails, and cpp-httplib's stop() (shutdown) still wakes it. Reads go through a
+// small buffer: cpp-httplib reads the head a byte at a time.
+class PlainStream final : public httplib::Stream {
+public:
+    PlainStream(socket_t sock, time_t rs, time_t ru) : sock_(sock), rs_(rs), ru_(ru) {}
+    bool is_readable() const override { return off_ < len_ || wait_for(sock_, POLLIN, rs_, ru_); }
+    // Nothing to wait for: a write that cannot proceed fails after the send timeout.
+    bool is_writable() const override { return true; }
+    ssize_t read(char* ptr, size_t size) override {
+        if (off_ == len_) {
+            if (size >= sizeof(buf_)) return receive(ptr, size);
+            ssize_t n = receive(buf_, sizeof(buf_));
+            if (n <= 0) return n;
+            off_ = 0;
+            len_ = static_cast<size_t>(n);
+        }
+        if (size == 1) {  // cpp-httplib reads the head a byte at a time
+            *ptr = buf_[off_++];
+            return 1;
+        }
+        size_t n = std::min(size, len_ - off_);
+        std::memcpy(ptr, buf_ + off_, n);
+        off_ += n;
+        return static_cast<ssize_t>(n);
+    }
+    ssize_t write(const char* ptr, size_t size) override {
+        return write_both(ptr, size, nullptr, 0) ? static_cast<ssize_t>(size) : -1;
+    }
+    // Sends a then b (either may be empty), as one write where the transport allows.
+    bool write_both(const char* a, size_t an, const char* b, size_t bn) {
+        iovec iov[2] = {{const_cast<char*>(a), an}, {const_cast<char*>(b), bn}};
+        size_t i = an ? 0 : 1;  // the first buffer with bytes left
+        while (i < 2 && iov[i].iov_len) {
+            msghdr msg{};
+            msg.msg_iov = iov + i;
+            msg.msg_iovlen = 2 - i;
+            ssize_t n = ::sendmsg(sock_, &msg, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            auto left = static_cast<size_t>(n);
+            while (i < 2 && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+            if (i < 2) {
+                iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + left;
+                iov[i].iov_len -= left;
+            }
+        }
+        return true;
+    }
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        ip.clear();
+        port = 0;
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        ip.clear();
+        port = 0;
+    }
+    socket_t socket() const override { return sock_; }
+
+private:
+    ssize_t receive(char* ptr, size_t size) {
+        ssize_t n;
+        do n = ::recv(sock_, ptr, size, 0);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    socket_t sock_;
+    time_t rs_, ru_;
+    char buf_[4096];
+    size_t off_ = 0, len_ = 0;
+};
+
+// Sets the socket timeouts PlainStream relies on.
+bool set_socket_timeouts(socket_t sock, time_t rs, time_t ru, time_t ws, time_t wu) {
+    auto tv = [](time_t sec, time_t usec) {
+        timeval t{};
+        t.tv_sec = sec;
+        t.tv_usec = static_cast<suseconds_t>(usec);
+        if (sec == 0 && usec == 0) t.tv_usec = 1;  // zero would mean "wait for ever"
+        return t;
+    };
+    timeval r = tv(rs, ru), w = tv(ws, wu);
+    return ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &r, sizeof(r)) == 0 &&
+           ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &w, sizeof(w)) == 0;
+}
+
+// What cpp-httplib sees of a connection during an exchange: the head bound on reads, and
+// the request's writes held until they can go out as one (see Exchange). A template on
+// the (final) transport so that the byte-at-a-time head reads are direct calls.
+template <class Inner>
 class BoundedStream final : public httplib::Stream {
 public:
-    BoundedStream(httplib::Stream& inner, HeadBudget& budget) : inner_(inner), budget_(budget) {}
+    BoundedStream(Inner& inner, Exchange& exchange) : inner_(inner), ex_(exchange) {}
     bool is_readable() const override { return inner_.is_readable(); }
     bool is_writable() const override { return inner_.is_writable(); }
     ssize_t read(char* ptr, size_t size) override {
-        if (budget_.head_done) return inner_.read(ptr, size);
-        if (budget_.used >= budget_.limit) {
-            budget_.exceeded = true;
+        if (!reading_ && !flush()) return -1;
+        if (ex_.head_done) return inner_.read(ptr, size);
+        if (ex_.used >= ex_.limit) {
+            ex_.exceeded = true;
             return -1;
         }
-        ssize_t n = inner_.read(ptr, std::min(size, budget_.limit - budget_.used));
-        if (n > 0) budget_.used += static_cast<size_t>(n);
+        ssize_t n = inner_.read(ptr, std::min(size, ex_.limit - ex_.used));
+        if (n > 0) ex_.used += static_cast<size_t>(n);
         return n;
     }
-    ssize_t write(const char* ptr, size_t size) override { return inner_.write(ptr, size); }
+    ssize_t write(const char* ptr, size_t size) override {
+        const std::string* body = ex_.body;
+        if (body && ptr >= body->data() && ptr < body->data() + body->size()) {
+            // The body, from the caller's buffer: the held head goes with it.
+            bool ok = inner_.write_both(ex_.held.data(), ex_.held.size(), ptr, size);
+            ex_.held.clear();
+            ex_.send_failed = !ok;
+            return ok ? static_cast<ssize_t>(size) : -1;
+        }
+        if (!reading_) {
+            ex_.held.append(ptr, size);
+            return static_cast<ssize_t>(size);
+        }
+        return inner_.write(ptr, size);
+    }
     void get_remote_ip_and_port(std::string& ip, int& port) const override {
         inner_.get_remote_ip_and_port(ip, port);
     }
@@ -73,18 +201,19 @@ public:
     socket_t socket() const override { return inner_.socket(); }
 
 private:
-    httplib::Stream& inner_;
-    HeadBudget& budget_;
+    // The request is complete once cpp-httplib reads: what is held goes out now.
+    bool flush() {
+        reading_ = true;
+        if (ex_.held.empty()) return true;
+        bool ok = inner_.write_both(ex_.held.data(), ex_.held.size(), nullptr, 0);
+        ex_.held.clear();
+        ex_.send_failed = !ok;
+        return ok;
+    }
+    Inner& inner_;
+    Exchange& ex_;
+    bool reading_ = false;
 };
-
-bool wait_for(socket_t sock, short events, time_t sec, time_t usec) {
-    pollfd pfd{sock, events, 0};
-    auto ms = static_cast<int>(std::min<time_t>(sec * 1000 + usec / 1000, 24 * 3600 * 1000));
-    int rc;
-    do rc = ::poll(&pfd, 1, ms);
-    while (rc < 0 && errno == EINTR);
-    return rc > 0;
-}
 
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 // A TLS stream like cpp-httplib's own (whose class the shared library does not export):
@@ -117,6 +246,16 @@ public:
         }
         return -1;
     }
+    // Sends a then b (either may be empty): a small body in the same TLS record as the
+    // head (one copy of it), a large one from the caller's buffer.
+    bool write_both(const char* a, size_t an, const char* b, size_t bn) {
+        if (bn && an + bn <= 16 * 1024) {
+            joined_.assign(a, an);
+            joined_.append(b, bn);
+            return write_all(joined_.data(), joined_.size());
+        }
+        return write_all(a, an) && write_all(b, bn);
+    }
     void get_remote_ip_and_port(std::string& ip, int& port) const override {
         ip.clear();
         port = 0;
@@ -128,9 +267,19 @@ public:
     socket_t socket() const override { return sock_; }
 
 private:
+    bool write_all(const char* p, size_t n) {
+        while (n) {
+            ssize_t k = write(p, n);
+            if (k <= 0) return false;
+            p += k;
+            n -= static_cast<size_t>(k);
+        }
+        return true;
+    }
     socket_t sock_;
     SSL* ssl_;
     time_t rs_, ru_, ws_, wu_;
+    std::string joined_;
 };
 #endif
 
@@ -199,20 +348,41 @@ socket_t open_tunnel(Tunnel& tunnel, time_t cs, time_t cu, time_t rs, time_t ru,
     return sock;
 }
 
+template <class Base>
+constexpr bool is_tls_client() {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    return std::is_base_of_v<httplib::SSLClient, Base>;
+#else
+    return false;
+#endif
+}
+
 // A cpp-httplib client (plain, or TLS when Base is SSLClient) whose exchanges run on a
-// BoundedStream, and whose https requests through a proxy use open_tunnel.
+// BoundedStream over mcp-auth's own transport, and whose https requests through a proxy
+// use open_tunnel.
 template <class Base>
 class BoundedClient final : public Base {
 public:
-    BoundedClient(const std::string& host, int port, HeadBudget& budget, Tunnel* tunnel)
-        : Base(host, port), budget_(budget), tunnel_(tunnel) {}
+    BoundedClient(const std::string& host, int port, Exchange& exchange, Tunnel* tunnel)
+        : Base(host, port), exchange_(exchange), tunnel_(tunnel) {}
 
 private:
     bool create_and_connect_socket(typename Base::Socket& socket, httplib::Error& error) override {
-        if (!tunnel_)
-            return this->is_valid() &&
-                   httplib::ClientImpl::create_and_connect_socket(socket, error);
         if (!this->is_valid()) return false;
+        if (!tunnel_) {
+            if (!httplib::ClientImpl::create_and_connect_socket(socket, error)) return false;
+            if constexpr (!is_tls_client<Base>()) {
+                if (!set_socket_timeouts(socket.sock, this->read_timeout_sec_,
+                                         this->read_timeout_usec_, this->write_timeout_sec_,
+                                         this->write_timeout_usec_)) {
+                    ::close(socket.sock);
+                    socket.sock = INVALID_SOCKET;
+                    error = httplib::Error::Connection;
+                    return false;
+                }
+            }
+            return true;
+        }
         tunnel_->error.clear();
         socket_t sock =
             open_tunnel(*tunnel_, this->connection_timeout_sec_, this->connection_timeout_usec_,
@@ -226,22 +396,19 @@ private:
     bool process_socket(const typename Base::Socket& socket,
                         std::function<bool(httplib::Stream& strm)> callback) override {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-        if constexpr (std::is_base_of_v<httplib::SSLClient, Base>) {
+        if constexpr (is_tls_client<Base>()) {
             TlsStream tls(socket.sock, socket.ssl, this->read_timeout_sec_,
                           this->read_timeout_usec_, this->write_timeout_sec_,
                           this->write_timeout_usec_);
-            BoundedStream bounded(tls, budget_);
+            BoundedStream<TlsStream> bounded(tls, exchange_);
             return callback(bounded);
         }
 #endif
-        return httplib::detail::process_client_socket(
-            socket.sock, this->read_timeout_sec_, this->read_timeout_usec_,
-            this->write_timeout_sec_, this->write_timeout_usec_, [&](httplib::Stream& strm) {
-                BoundedStream bounded(strm, budget_);
-                return callback(bounded);
-            });
+        PlainStream plain(socket.sock, this->read_timeout_sec_, this->read_timeout_usec_);
+        BoundedStream<PlainStream> bounded(plain, exchange_);
+        return callback(bounded);
     }
-    HeadBudget& budget_;
+    Exchange& exchange_;
     Tunnel* tunnel_;  // null: connect directly (or through httplib's plain-http proxy)
 };
 
@@ -252,27 +419,28 @@ std::string connect_host(const Url& url) {
     return h.size() > 2 && h.front() == '[' ? h.substr(1, h.size() - 2) : h;
 }
 
-std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, HeadBudget& budget,
+std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, Exchange& exchange,
                                                  Tunnel* tunnel) {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
     if (url.scheme == "https")
         return std::make_unique<BoundedClient<httplib::SSLClient>>(connect_host(url), url.port,
-                                                                   budget, tunnel);
+                                                                   exchange, tunnel);
 #endif
-    return std::make_unique<BoundedClient<httplib::ClientImpl>>(connect_host(url), url.port, budget,
-                                                                nullptr);
+    return std::make_unique<BoundedClient<httplib::ClientImpl>>(connect_host(url), url.port,
+                                                                exchange, nullptr);
 }
 
 }  // namespace
 
 struct HttplibConnection::Impl {
-    Impl(const Url& server, const HttpOptions& opts, const EnvLookup& env)
+    Impl(const Url& server, const HttpOptions& opts, const EnvLookup& env, std::string agent)
         : url(server),
           options(opts),
+          user_agent(std::move(agent)),
           proxy(proxy_for(server, [&](const char* name) { return env(name).value_or(""); })),
           tunnel(https_tunnel(server, proxy)),
-          client(make_client(server, budget, tunnel ? &*tunnel : nullptr)) {
-        budget.limit = opts.max_header_bytes;
+          client(make_client(server, exchange, tunnel ? &*tunnel : nullptr)) {
+        exchange.limit = opts.max_header_bytes;
         client->set_keep_alive(true);
         client->set_tcp_nodelay(true);  // without it every POST with a body waits ~40 ms (Nagle)
         client->set_connection_timeout(opts.connect_timeout);
@@ -316,9 +484,10 @@ struct HttplibConnection::Impl {
 
     Url url;
     HttpOptions options;
+    std::string user_agent;
     std::optional<ProxySetting> proxy;
     std::optional<Tunnel> tunnel;  // https through a proxy
-    HeadBudget budget;             // `budget` and `tunnel` before `client`, which uses them
+    Exchange exchange;             // `exchange` and `tunnel` before `client`, which uses them
     std::unique_ptr<httplib::ClientImpl> client;
     std::string proxy_error;  // set when the request must not go out at all
     std::atomic<bool> cancelled{false};
@@ -326,8 +495,8 @@ struct HttplibConnection::Impl {
 };
 
 HttplibConnection::HttplibConnection(const Url& server, const HttpOptions& options,
-                                     const EnvLookup& env)
-    : impl_(std::make_unique<Impl>(server, options, env)) {}
+                                     const EnvLookup& env, std::string user_agent)
+    : impl_(std::make_unique<Impl>(server, options, env, std::move(user_agent))) {}
 
 HttplibConnection::~HttplibConnection() = default;
 
@@ -363,8 +532,8 @@ std::string describe(httplib::Error error, const Url& url) {
 }  // namespace
 
 HttpResult HttplibConnection::send(const std::string& method, const std::string& target,
-                                const HeaderList& headers, const std::string& body,
-                                const HeadHandler& on_head, const BodyHandler& on_body) {
+                                   const HeaderList& headers, const std::string& body,
+                                   const HeadHandler& on_head, const BodyHandler& on_body) {
     HttpResult result;
     if (impl_->cancelled) {
         result.cancelled = true;
@@ -403,19 +572,31 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
         bool default_port = impl_->url.port == (impl_->url.scheme == "https" ? 443 : 80);
         req.set_header("Host", default_port ? impl_->url.host : impl_->url.authority());
     }
+    if (!req.has_header("User-Agent")) req.set_header("User-Agent", impl_->user_agent);
+    Exchange& exchange = impl_->exchange;
+    exchange.used = 0;
+    exchange.head_done = false;
+    exchange.exceeded = false;
+    exchange.send_failed = false;
+    exchange.held.clear();
+    exchange.body = nullptr;
     if (!body.empty() || method == "POST") {
-        req.body = body;
         if (!req.has_header("Content-Type")) req.set_header("Content-Type", "application/json");
+    }
+    if (!body.empty()) {
+        // The body is written from the caller's buffer (no copy into the request), in the
+        // same write as the head (Exchange).
+        exchange.body = &body;
+        req.content_length_ = body.size();
+        req.content_provider_ = [&body](size_t offset, size_t length, httplib::DataSink& sink) {
+            return sink.write(body.data() + offset, length);
+        };
     }
     using Clock = std::chrono::steady_clock;
     auto last_activity = Clock::now();
     bool stopped_by_handler = false;
-    HeadBudget& budget = impl_->budget;
-    budget.used = 0;
-    budget.head_done = false;
-    budget.exceeded = false;
     req.response_handler = [&](const httplib::Response& res) {
-        budget.head_done = true;
+        exchange.head_done = true;
         last_activity = Clock::now();
         result.status = res.status;
         HeaderList list;
@@ -436,9 +617,9 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
     bool ok = impl_->client->send(req, res, error);
     impl_->in_flight = false;
     if (ok) return result;
-    if (budget.exceeded) {
+    if (exchange.exceeded) {
         result.error = "the response head from " + impl_->url.authority() + " is larger than " +
-                       std::to_string(budget.limit) +
+                       std::to_string(exchange.limit) +
                        " bytes (status line and headers); the server is misbehaving";
         return result;
     }
@@ -447,6 +628,7 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
         result.error = "the request was cancelled";
         return result;
     }
+    if (exchange.send_failed && error == httplib::Error::Read) error = httplib::Error::Write;
     result.error = impl_->tunnel && !impl_->tunnel->error.empty() ? impl_->tunnel->error
                                                                   : describe(error, impl_->url);
     result.tls = error == httplib::Error::SSLConnection ||
@@ -475,7 +657,7 @@ void HttplibConnection::cancel() {
 
 std::shared_ptr<HttpConnection> HttplibClient::connect(const Url& server,
                                                        const HttpOptions& options) {
-    return std::make_shared<HttplibConnection>(server, options, env_);
+    return std::make_shared<HttplibConnection>(server, options, env_, user_agent_);
 }
 
 HttpResponse HttplibClient::fetch(const std::string& url, const std::string& method,
@@ -488,7 +670,7 @@ HttpResponse HttplibClient::fetch(const std::string& url, const std::string& met
         response.error = "invalid URL: " + error;
         return response;
     }
-    HttplibConnection conn(*parsed, options, env_);
+    HttplibConnection conn(*parsed, options, env_, user_agent_);
     // The deadline: a watchdog that stops the exchange, whatever phase it is in (connect,
     // TLS handshake, a head or body dripping a byte at a time). Only http_fetch (the
     // metadata and token calls) pays for the thread, not the relay's requests.

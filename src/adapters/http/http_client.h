@@ -8,6 +8,10 @@
 // HTTP_PROXY, NO_PROXY; read through the lookup it is given) is used unless the server is
 // on loopback; https through a proxy uses mcp-auth's own CONNECT tunnel; a proxy mcp-auth
 // cannot use makes send() fail. Response heads are bounded (HttpOptions::max_header_bytes).
+//
+// The hot path: a request goes out in one write (head and body together, the body from
+// the caller's buffer), and plain-http sockets are blocking with socket timeouts instead
+// of a poll before every read and write.
 #include <memory>
 #include <string>
 
@@ -19,7 +23,9 @@ namespace mcp_auth {
 
 class HttplibConnection : public HttpConnection {
 public:
-    HttplibConnection(const Url& server, const HttpOptions& options, const EnvLookup& env);
+    // `user_agent` is sent as User-Agent unless the request's headers name one.
+    HttplibConnection(const Url& server, const HttpOptions& options, const EnvLookup& env,
+                      std::string user_agent);
     ~HttplibConnection() override;
     HttplibConnection(const HttplibConnection&) = delete;
     HttplibConnection& operator=(const HttplibConnection&) = delete;
@@ -36,8 +42,10 @@ private:
 
 class HttplibClient : public HttpClient {
 public:
-    // `env` gives the proxy variables (the composition root passes the process's).
-    explicit HttplibClient(EnvLookup env) : env_(std::move(env)) {}
+    // `env` gives the proxy variables (the composition root passes the process's);
+    // `user_agent` goes in every request ("mcp-auth/<version>" from the composition root).
+    explicit HttplibClient(EnvLookup env, std::string user_agent = "mcp-auth")
+        : env_(std::move(env)), user_agent_(std::move(user_agent)) {}
     std::shared_ptr<HttpConnection> connect(const Url& server, const HttpOptions& options) override;
     // The deadline is a watchdog thread that stops the exchange in whatever phase it is
     // (connect, TLS, a head or body dripping a byte at a time): only fetch() pays for it.
@@ -47,6 +55,7 @@ public:
 
 private:
     EnvLookup env_;
+    std::string user_agent_;
 };
 
 }  // namespace mcp_auth
