@@ -5,8 +5,9 @@
 // client as the zero-overhead floor. Run it through run.sh, which installs
 // what it needs first.
 //
-//   node bench.mjs [--smoke] [--modes json,sse] [--clients mcp-auth,mcp-remote,direct]
-//                  [--scenarios cold,seq,pipe,conc,large] [--no-update]
+//   node bench.mjs [--smoke] [--modes json,sse]
+//                  [--clients mcp-auth,mcp-auth-hostenv,mcp-remote,direct,direct-node]
+//                  [--scenarios cold,seq,pipe,conc,cconc,large] [--no-update]
 //                  [--wrap-mcp-auth "valgrind --tool=callgrind ..."]
 //
 // Correctness checks (every id answered exactly once, 5 MB intact, ...) are
@@ -34,8 +35,8 @@ const { values: opt } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
     modes: { type: 'string', default: 'json,sse' },
-    clients: { type: 'string', default: 'mcp-auth,mcp-remote,direct,direct-node' },
-    scenarios: { type: 'string', default: 'cold,seq,pipe,conc,large' },
+    clients: { type: 'string', default: 'mcp-auth,mcp-auth-hostenv,mcp-remote,direct,direct-node' },
+    scenarios: { type: 'string', default: 'cold,seq,pipe,conc,cconc,large' },
     'no-update': { type: 'boolean', default: false },
     'wrap-mcp-auth': { type: 'string' },
     'direct-impl': { type: 'string', default: 'raw' },
@@ -56,6 +57,42 @@ const AUTH_HEADER = 'Authorization: Bearer x'; // the server ignores it; it turn
 const MAX_CONNECTIONS = 64; // mcp-auth's default --max-connections, and the direct client's pool
 
 const MCP_AUTH = process.env.MCP_AUTH_BIN ?? join(root, 'build', 'mcp-auth');
+const ALL_SCENARIOS = ['cold', 'seq', 'pipe', 'conc', 'cconc', 'large'];
+
+// The second mcp-auth configuration, "mcp-auth-hostenv": what a new user gets from a
+// desktop host on a machine without a Secret Service (headless box, WSL, container).
+// Hosts built on the MCP SDK pass only these variables to a stdio server; no
+// DBUS_SESSION_BUS_ADDRESS, no XDG_RUNTIME_DIR. No --header: OAuth stays on, and the
+// server needs no token, so mcp-auth relays without one while its keychain is unusable.
+const HOST_ENV_KEYS = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER'];
+function hostEnv() {
+  const home = join(OUT, 'hostenv-home'); // fresh: no login, no state from earlier runs
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const user = os.userInfo().username;
+  const base = { HOME: home, LOGNAME: user, PATH: '/usr/local/bin:/usr/bin:/bin', SHELL: '/bin/sh', TERM: 'dumb', USER: user };
+  return Object.fromEntries(HOST_ENV_KEYS.map((k) => [k, k === 'HOME' ? home : process.env[k] ?? base[k]]));
+}
+
+/** What a keychain lookup can find on this machine with the host's environment. */
+function secretServiceState() {
+  const uid = os.userInfo().uid;
+  const bus = `/run/user/${uid}/bus`;
+  return { busSocket: existsSync(bus) ? bus : null, benchHasDbusAddress: !!process.env.DBUS_SESSION_BUS_ADDRESS };
+}
+
+// CPU time (user + system, all threads) a process has used so far, in ms, from
+// /proc/<pid>/stat (fields 14 and 15, in clock ticks).
+const CLK_TCK = Number(sh('getconf', ['CLK_TCK'])) || 100;
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
 const MCP_REMOTE = join(here, 'node_modules', 'mcp-remote', 'dist', 'proxy.js');
 
 // ---------------------------------------------------------------------------
@@ -74,14 +111,15 @@ const info = (msg) => console.log(`     ${msg}`);
 // The proxies under test
 
 function proxyCommand(name, url, { npx = false } = {}) {
-  if (name === 'mcp-auth') {
+  if (name === 'mcp-auth' || name === 'mcp-auth-hostenv') {
     // The URL goes first: `--header` takes every value that follows it.
-    const cmd = [MCP_AUTH, url, '--header', AUTH_HEADER];
+    const cmd = name === 'mcp-auth' ? [MCP_AUTH, url, '--header', AUTH_HEADER] : [MCP_AUTH, url];
+    const env = name === 'mcp-auth' ? process.env : hostEnv();
     if (opt['wrap-mcp-auth']) {
       const wrap = opt['wrap-mcp-auth'].split(' ').filter(Boolean);
-      return { command: wrap[0], args: [...wrap.slice(1), ...cmd], env: process.env };
+      return { command: wrap[0], args: [...wrap.slice(1), ...cmd], env: { ...env, PATH: process.env.PATH } };
     }
-    return { command: cmd[0], args: cmd.slice(1), env: process.env };
+    return { command: cmd[0], args: cmd.slice(1), env };
   }
   const env = { ...process.env, MCP_REMOTE_CONFIG_DIR: join(OUT, 'mcp-remote-config') };
   const args = [url, '--header', AUTH_HEADER, '--allow-http'];
@@ -196,6 +234,8 @@ async function coldStart(mode, server) {
 /** What the scenarios need from a client, the same for a stdio proxy and the direct client. */
 class StdioSession {
   constructor(client) { this.c = client; this.kind = 'stdio'; }
+  /** The proxy's CPU time so far (ms); under --wrap-mcp-auth, the wrapper's. */
+  cpuMs() { return cpuMs(this.c.pid); }
   async init() {
     const init = await withTimeout(this.c.request('initialize', INIT_PARAMS), 30_000, 'initialize');
     if (!init.msg.result) throw new Error(`initialize: ${JSON.stringify(init.msg.error)}`);
@@ -220,6 +260,7 @@ class DirectSession {
     this.d = new DirectClient(url, { headers: { authorization: 'Bearer x' }, maxSockets: MAX_CONNECTIONS, impl });
     this.kind = 'direct';
   }
+  cpuMs() { return NaN; } // in the benchmark's own process: not separable
   async init() {
     await this.d.initialize();
     await this.d.notify('notifications/initialized');
@@ -287,7 +328,7 @@ function judgeBurst(burst, expect) {
  * sessions) does not favour whichever client happens to run first.
  */
 async function warmPhase(mode, server) {
-  const names = ['direct', 'direct-node', 'mcp-auth', 'mcp-remote'].filter((n) => CLIENTS.includes(n));
+  const names = ['direct', 'direct-node', 'mcp-auth', 'mcp-auth-hostenv', 'mcp-remote'].filter((n) => CLIENTS.includes(n));
   if (!SMOKE) await warmUpServer(server);
 
   const S = {};
@@ -336,6 +377,7 @@ async function warmPhase(mode, server) {
   const scenarios = [
     ['seq', CFG.seqRounds, seqRound, seqSummary],
     ['conc', CFG.concRounds, concRound, concSummary],
+    ['cconc', CFG.concRounds, (s, round) => coldConcRound(server, s, round), cconcSummary],
     ['pipe', CFG.pipeRounds, pipeRound, pipeSummary, ['mcp-remote']],
     ['large', CFG.largeRounds, largeRound, largeSummary],
   ].filter(([key]) => SCENARIOS.has(key));
@@ -428,13 +470,22 @@ async function seqRound(s, round) {
   const warm = round === 0 ? CFG.seqWarmup : 0;
   const lat = [];
   let wrong = 0;
+  let cpu0 = NaN;
   for (let i = 0; i < warm + CFG.seqCallsPerRound; i++) {
+    if (i === warm) cpu0 = s.session.cpuMs();
     const text = `seq-${round}-${i}`;
     const { msg, ms } = await s.session.call('echo', { text }, 30_000);
     if (textOf(msg) !== text) wrong++;
     if (i >= warm) lat.push(ms);
   }
-  return { lat, wrong };
+  return { lat, wrong, cpuMs: s.session.cpuMs() - cpu0 };
+}
+
+/** The proxy's CPU per relayed call (request and reply) over the rounds, in ms; NaN for the in-process clients. */
+function cpuPerCall(rounds, callsOf) {
+  const ok = rounds.filter((r) => Number.isFinite(r.cpuMs));
+  if (!ok.length) return NaN;
+  return ok.reduce((a, r) => a + r.cpuMs, 0) / ok.reduce((a, r) => a + callsOf(r), 0);
 }
 
 function seqSummary(label, rounds) {
@@ -445,18 +496,21 @@ function seqSummary(label, rounds) {
   check(`${label}: sequential, ${want} echo calls one at a time, answered correctly`,
     !errs.length && !wrong && lat.length === want, errs[0] ?? (wrong ? `${wrong} wrong replies` : ''));
   if (!lat.length) return { failed: true };
-  const out = { calls: lat.length, p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), mean: lat.reduce((a, b) => a + b, 0) / lat.length };
-  info(`${label}: sequential echo p50 ${out.p50.toFixed(3)} ms, p90 ${out.p90.toFixed(3)}, p99 ${out.p99.toFixed(3)} (${out.calls} calls)`);
+  const out = { calls: lat.length, p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), mean: lat.reduce((a, b) => a + b, 0) / lat.length,
+    cpuPerCallMs: cpuPerCall(rounds, (r) => r.lat?.length ?? 0) };
+  info(`${label}: sequential echo p50 ${out.p50.toFixed(3)} ms, p90 ${out.p90.toFixed(3)}, p99 ${out.p99.toFixed(3)} (${out.calls} calls)${Number.isFinite(out.cpuPerCallMs) ? `; proxy CPU ${(out.cpuPerCallMs * 1000).toFixed(0)} µs per call` : ''}`);
   return out;
 }
 
 async function pipeRound(s, round) {
   const n = CFG.pipeCalls;
   const calls = Array.from({ length: n }, (_, i) => ({ name: 'echo', args: { text: `pipe-${round}-${i}` } }));
+  const cpu0 = s.session.cpuMs();
   const burst = await s.session.burst(calls, SMOKE ? 30_000 : 180_000);
+  const cpuMs = s.session.cpuMs() - cpu0;
   const j = judgeBurst(burst, (i, msg) => textOf(msg) === `pipe-${round}-${i}`);
   if (!burst.results.complete) burst.abandon();
-  return { wallMs: burst.results.wallMs, ...j };
+  return { wallMs: burst.results.wallMs, cpuMs, calls: n, ...j };
 }
 
 function pipeSummary(label, rounds) {
@@ -470,9 +524,16 @@ function pipeSummary(label, rounds) {
   const out = {
     calls: n, rounds: rounds.length, walls, wallMs: median(walls), throughput: n / (median(walls) / 1000),
     connectionsPerRound: opened, connectionsOpened: Math.max(0, ...opened),
+    cpuPerCallMs: cpuPerCall(rounds.filter((r) => !r.error), (r) => r.calls),
   };
   info(`${label}: pipelined ${n} calls: ${walls.map((w) => w.toFixed(0)).join(', ')} ms → median ${out.throughput.toFixed(0)} calls/s; TCP connections opened per round: ${opened.join(', ')}`);
   return out;
+}
+
+/** The concurrency burst on cold connections: the server first closes every idle keep-alive connection. */
+async function coldConcRound(server, s, round) {
+  await server.closeIdle();
+  return concRound(s, round);
 }
 
 async function concRound(s, round) {
@@ -484,15 +545,20 @@ async function concRound(s, round) {
   return { wallMs: burst.results.wallMs, ...j };
 }
 
-function concSummary(label, rounds) {
+function concSummary(label, rounds, what = 'warm') {
   const bad = rounds.filter((r) => r.error || r.missing || r.wrong || r.duplicated || r.unexpected);
   const first = bad[0];
-  check(`${label}: ${CFG.concCalls} concurrent ${CFG.concMs} ms slow calls (× ${rounds.length}), each answered once`, !bad.length,
+  check(`${label}: ${CFG.concCalls} concurrent ${CFG.concMs} ms slow calls on ${what} connections (× ${rounds.length}), each answered once`, !bad.length,
     first ? (first.error ?? `missing ${first.missing}, wrong ${first.wrong}, duplicated ${first.duplicated}; ${first.firstProblem}`) : '');
   const walls = rounds.filter((r) => !r.error).map((r) => r.wallMs);
-  const out = { calls: CFG.concCalls, ms: CFG.concMs, reps: walls.length, walls, wallMs: median(walls) };
-  info(`${label}: ${CFG.concCalls} × slow ${CFG.concMs} ms: wall ${fmtMs(out.wallMs)} ms (median of ${walls.map((w) => w.toFixed(0)).join(', ')})`);
+  const opened = rounds.map((r) => r.opened ?? 0);
+  const out = { calls: CFG.concCalls, ms: CFG.concMs, reps: walls.length, walls, wallMs: median(walls), connectionsPerRound: opened };
+  info(`${label}: ${CFG.concCalls} × slow ${CFG.concMs} ms on ${what} connections: wall ${fmtMs(out.wallMs)} ms (median of ${walls.map((w) => w.toFixed(0)).join(', ')}); TCP connections opened per round: ${opened.join(', ')}`);
   return out;
+}
+
+function cconcSummary(label, rounds) {
+  return concSummary(label, rounds, 'cold');
 }
 
 async function largeRound(s) {
@@ -562,6 +628,8 @@ function machine() {
     mcpRemote: readJson(join(here, 'node_modules', 'mcp-remote', 'package.json')).version ?? 'n/a',
     sdk: readJson(join(root, 'tests', 'integration', 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json')).version ?? 'n/a',
     gnuplot: sh('gnuplot', ['--version']),
+    secretService: secretServiceState(),
+    hostEnvKeys: HOST_ENV_KEYS,
   };
 }
 
@@ -571,7 +639,7 @@ function machine() {
 async function main() {
   if (SMOKE) rmSync(LOGS, { recursive: true, force: true });
   mkdirSync(LOGS, { recursive: true });
-  if (CLIENTS.includes('mcp-auth') && !existsSync(MCP_AUTH)) throw new Error(`no mcp-auth binary at ${MCP_AUTH} (run.sh builds it)`);
+  if ((CLIENTS.includes('mcp-auth') || CLIENTS.includes('mcp-auth-hostenv')) && !existsSync(MCP_AUTH)) throw new Error(`no mcp-auth binary at ${MCP_AUTH} (run.sh builds it)`);
   if (CLIENTS.includes('mcp-remote') && !existsSync(MCP_REMOTE)) throw new Error(`mcp-remote is not installed (npm ci in ${here})`);
 
   const meta = machine();
@@ -607,7 +675,7 @@ async function main() {
     console.log(`\n${report.markdown}`);
     const png = writePlot(results, OUT);
     console.log(png.ok ? `plot: ${png.file}` : `plot not drawn: ${png.error}`);
-    const complete = ['mcp-auth', 'mcp-remote', 'direct'].every((n) => CLIENTS.includes(n)) && SCENARIOS.size === 5 && MODES.length === 2;
+    const complete = ['mcp-auth', 'mcp-auth-hostenv', 'mcp-remote', 'direct'].every((n) => CLIENTS.includes(n)) && ALL_SCENARIOS.every((k) => SCENARIOS.has(k)) && MODES.length === 2;
     if (!opt['no-update'] && complete && opt['direct-impl'] === 'raw' && !opt['wrap-mcp-auth']) {
       updateResultsDoc(join(here, 'RESULTS.md'), report.markdown);
       console.log(`updated ${join(here, 'RESULTS.md')} (the generated part)`);

@@ -16,7 +16,11 @@ const ratio = (a, b) => (num(a) && num(b) && b !== 0 ? a / b : NaN);
 const fmtRatio = (r) => (num(r) ? (r < 0.1 ? r.toPrecision(2) : r < 10 ? r.toFixed(2) : r.toFixed(1)) : '—');
 const mark = (ok) => (ok === undefined ? '' : ok ? '**met**' : '**missed**');
 
-/** The rows of one mode: [{metric, auth, remote, direct, rRemote, rDirect, unit, target, met, plot}] */
+/**
+ * The rows of one mode: [{metric, a, b, r, d, n, rRemote, rDirect, bDirect, target, met, plot}]
+ * (a: mcp-auth, b: mcp-auth in the host's environment without a Secret Service,
+ * r: mcp-remote, d: direct, n: direct on node:http).
+ */
 function rows(mode, m, cfg) {
   const out = [];
   const cold = m.cold ?? {};
@@ -25,71 +29,88 @@ function rows(mode, m, cfg) {
   const R = w['mcp-remote'] ?? {};
   const D = w.direct ?? {};
   const N = w['direct-node'] ?? {};
-  const add = (row) => out.push({ mode, ...row, rRemote: ratio(row.a, row.r), rDirect: ratio(row.a, row.d) });
+  const B = w['mcp-auth-hostenv'] ?? {};
+  const add = (row) => out.push({ mode, ...row, rRemote: ratio(row.a, row.r), rDirect: ratio(row.a, row.d), bDirect: ratio(row.b, row.d) });
+  const both = (f) => `mcp-auth ${f(A)}; host env ${f(B)}`;
+  const meets = (ok) => ok(A) && (!Object.keys(B).length || ok(B));
 
   if (cold['mcp-auth'] || cold['mcp-remote']) {
     const ca = cold['mcp-auth'] ?? {};
     const cr = cold['mcp-remote'] ?? {};
     const cd = cold.direct ?? {};
+    const cb = cold['mcp-auth-hostenv'] ?? {};
     const initRatio = ratio(ca.initMedian, cr.initMedian);
-    add({ metric: `spawn → initialize reply, median of ${ca.runs ?? 0} (ms)`, a: ca.initMedian, r: cr.initMedian, d: cd.initMedian, f: ms,
+    add({ metric: `spawn → initialize reply, median of ${ca.runs ?? 0} (ms)`, a: ca.initMedian, b: cb.initMedian, r: cr.initMedian, d: cd.initMedian, f: ms,
       target: `≥ 20× faster than mcp-remote: ${num(initRatio) ? `${(1 / initRatio).toFixed(0)}×` : 'n/a'}`, met: num(initRatio) ? initRatio <= 1 / 20 : false, plot: 'start→init' });
-    add({ metric: 'spawn → initialize reply, p90 (ms)', a: ca.initP90, r: cr.initP90, d: cd.initP90, f: ms });
-    add({ metric: 'spawn → first tools/list reply, median (ms)', a: ca.listMedian, r: cr.listMedian, d: cd.listMedian, f: ms, plot: 'start→tools/list' });
-    add({ metric: 'spawn → first tools/list reply, p90 (ms)', a: ca.listP90, r: cr.listP90, d: cd.listP90, f: ms });
+    add({ metric: 'spawn → initialize reply, p90 (ms)', a: ca.initP90, b: cb.initP90, r: cr.initP90, d: cd.initP90, f: ms });
+    add({ metric: 'spawn → first tools/list reply, median (ms)', a: ca.listMedian, b: cb.listMedian, r: cr.listMedian, d: cd.listMedian, f: ms, plot: 'start→tools/list' });
+    add({ metric: 'spawn → first tools/list reply, p90 (ms)', a: ca.listP90, b: cb.listP90, r: cr.listP90, d: cd.listP90, f: ms });
     const npx = cold['mcp-remote-npx'];
     if (npx) add({ metric: 'mcp-remote through npx, once: spawn → initialize / tools/list (ms)', a: NaN, r: npx.initMedian, d: NaN, f: ms, text: { r: `${ms(npx.initMedian)} / ${ms(npx.listMedian)}` } });
   }
   if (A.seq || R.seq || D.seq) {
-    const added = num(A.seq?.p50) && num(D.seq?.p50) ? A.seq.p50 - D.seq.p50 : NaN;
-    const addedR = num(R.seq?.p50) && num(D.seq?.p50) ? R.seq.p50 - D.seq.p50 : NaN;
-    add({ metric: `sequential echo, ${A.seq?.calls ?? cfg.seqRounds * cfg.seqCallsPerRound} calls: p50 (ms)`, a: A.seq?.p50, r: R.seq?.p50, d: D.seq?.p50, n: N.seq?.p50, f: ms, plot: 'seq p50' });
-    add({ metric: 'sequential echo: added over direct at p50 (ms)', a: added, r: addedR, d: NaN, f: ms, noRatio: true,
-      target: `≤ 0.1 ms added at p50: +${ms(added)} ms`, met: num(added) ? added <= 0.1 : false });
-    add({ metric: 'sequential echo: p90 (ms)', a: A.seq?.p90, r: R.seq?.p90, d: D.seq?.p90, n: N.seq?.p90, f: ms });
-    add({ metric: 'sequential echo: p99 (ms)', a: A.seq?.p99, r: R.seq?.p99, d: D.seq?.p99, n: N.seq?.p99, f: ms, plot: 'seq p99' });
+    const addedOf = (x) => (num(x.seq?.p50) && num(D.seq?.p50) ? x.seq.p50 - D.seq.p50 : NaN);
+    add({ metric: `sequential echo, ${A.seq?.calls ?? cfg.seqRounds * cfg.seqCallsPerRound} calls: p50 (ms)`, a: A.seq?.p50, b: B.seq?.p50, r: R.seq?.p50, d: D.seq?.p50, n: N.seq?.p50, f: ms, plot: 'seq p50' });
+    add({ metric: 'sequential echo: added over direct at p50 (ms)', a: addedOf(A), b: addedOf(B), r: addedOf(R), d: NaN, f: ms, noRatio: true,
+      target: `≤ 0.1 ms added at p50: ${both((x) => `+${ms(addedOf(x))} ms`)}`, met: meets((x) => num(addedOf(x)) && addedOf(x) <= 0.1) });
+    add({ metric: 'sequential echo: p90 (ms)', a: A.seq?.p90, b: B.seq?.p90, r: R.seq?.p90, d: D.seq?.p90, n: N.seq?.p90, f: ms });
+    add({ metric: 'sequential echo: p99 (ms)', a: A.seq?.p99, b: B.seq?.p99, r: R.seq?.p99, d: D.seq?.p99, n: N.seq?.p99, f: ms, plot: 'seq p99' });
+    const cpu = (x) => x.seq?.cpuPerCallMs;
+    add({ metric: 'proxy CPU per relayed call (request + reply), sequential, from /proc/<pid>/stat (ms)', a: cpu(A), b: cpu(B), r: cpu(R), d: NaN, f: ms, noRatio: true,
+      target: `≤ 0.1 ms CPU per message: ${both((x) => `${ms(cpu(x))} ms`)}`, met: meets((x) => num(cpu(x)) && cpu(x) <= 0.1), plotKey: 'cpu' });
   }
   if (A.pipe || R.pipe || D.pipe) {
     const tr = ratio(A.pipe?.throughput, D.pipe?.throughput);
     const conns = A.maxOpen;
     const bound = cfg.maxConnections + 1; // --max-connections POST connections and the GET stream
     const bounded = num(conns) && conns <= bound;
-    add({ metric: `pipelined: ${A.pipe?.calls ?? cfg.pipeCalls} calls written at once, throughput, median of ${A.pipe?.rounds ?? cfg.pipeRounds} (calls/s)`, a: A.pipe?.throughput, r: R.pipe?.throughput, d: D.pipe?.throughput, n: N.pipe?.throughput, f: (x) => (num(x) ? x.toFixed(0) : 'n/a'),
+    add({ metric: `pipelined: ${A.pipe?.calls ?? cfg.pipeCalls} calls written at once, throughput, median of ${A.pipe?.rounds ?? cfg.pipeRounds} (calls/s)`, a: A.pipe?.throughput, b: B.pipe?.throughput, r: R.pipe?.throughput, d: D.pipe?.throughput, n: N.pipe?.throughput, f: (x) => (num(x) ? x.toFixed(0) : 'n/a'),
       target: `≥ 80% of direct: ${num(tr) ? (tr * 100).toFixed(0) : 'n/a'}%; at most ${num(conns) ? conns : 'n/a'} TCP connections open at once (bound: ${bound})`,
       met: num(tr) ? tr >= 0.8 && bounded : false });
-    add({ metric: 'pipelined: wall time, median (ms)', a: A.pipe?.wallMs, r: R.pipe?.wallMs, d: D.pipe?.wallMs, n: N.pipe?.wallMs, f: ms, plot: 'pipelined wall' });
+    add({ metric: 'pipelined: proxy CPU per relayed call (ms)', a: A.pipe?.cpuPerCallMs, b: B.pipe?.cpuPerCallMs, r: R.pipe?.cpuPerCallMs, d: NaN, f: ms, noRatio: true });
+    add({ metric: 'pipelined: wall time, median (ms)', a: A.pipe?.wallMs, b: B.pipe?.wallMs, r: R.pipe?.wallMs, d: D.pipe?.wallMs, n: N.pipe?.wallMs, f: ms, plot: 'pipelined wall' });
     add({ metric: 'pipelined: TCP connections opened in a round (each round)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
-      text: Object.fromEntries([['a', A], ['r', R], ['d', D], ['n', N]].map(([k, v]) => [k, v.pipe ? (v.pipe.connectionsPerRound ?? []).join(', ') : 'n/a'])) });
+      text: Object.fromEntries([['a', A], ['b', B], ['r', R], ['d', D], ['n', N]].map(([k, v]) => [k, v.pipe ? (v.pipe.connectionsPerRound ?? []).join(', ') : 'n/a'])) });
   }
   if (A.conc || R.conc || D.conc) {
     const cr = ratio(A.conc?.wallMs, D.conc?.wallMs);
-    add({ metric: `${A.conc?.calls ?? cfg.concCalls} concurrent ${cfg.concMs} ms slow calls: wall time, median of ${A.conc?.reps ?? cfg.concRounds} (ms)`, a: A.conc?.wallMs, r: R.conc?.wallMs, d: D.conc?.wallMs, n: N.conc?.wallMs, f: ms,
+    add({ metric: `${A.conc?.calls ?? cfg.concCalls} concurrent ${cfg.concMs} ms slow calls: wall time, median of ${A.conc?.reps ?? cfg.concRounds} (ms)`, a: A.conc?.wallMs, b: B.conc?.wallMs, r: R.conc?.wallMs, d: D.conc?.wallMs, n: N.conc?.wallMs, f: ms,
       target: `within 1.2× direct: ${fmtRatio(cr)}×`, met: num(cr) ? cr <= 1.2 : false, plot: '50×200ms wall' });
+  }
+  if (A.cconc || R.cconc || D.cconc) {
+    const cr = (x) => ratio(x.cconc?.wallMs, D.cconc?.wallMs);
+    add({ metric: `${A.cconc?.calls ?? cfg.concCalls} concurrent ${cfg.concMs} ms slow calls on cold connections (the server closed the idle ones first): wall time, median of ${A.cconc?.reps ?? cfg.concRounds} (ms)`,
+      a: A.cconc?.wallMs, b: B.cconc?.wallMs, r: R.cconc?.wallMs, d: D.cconc?.wallMs, n: N.cconc?.wallMs, f: ms,
+      target: `within 1.2× direct, cold: ${both((x) => `${fmtRatio(cr(x))}×`)}`, met: meets((x) => num(cr(x)) && cr(x) <= 1.2), plot: '50×200ms cold' });
+    add({ metric: 'cold 50 × 200 ms: every round\'s wall time (ms)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
+      text: Object.fromEntries([['a', A], ['b', B], ['r', R], ['d', D], ['n', N]].map(([k, v]) => [k, v.cconc ? (v.cconc.walls ?? []).map((x) => x.toFixed(0)).join(', ') : 'n/a'])) });
+    add({ metric: 'cold 50 × 200 ms: TCP connections opened in a round (each round)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
+      text: Object.fromEntries([['a', A], ['b', B], ['r', R], ['d', D], ['n', N]].map(([k, v]) => [k, v.cconc ? (v.cconc.connectionsPerRound ?? []).join(', ') : 'n/a'])) });
   }
   if (A.large || R.large || D.large) {
     const intact = (x) => (x ? (x.bigOk && x.sizeOk ? 'intact' : 'BROKEN') : 'n/a');
     const mb = ((A.large?.bytes ?? cfg.bigBytes) / 1048576).toFixed(0);
-    add({ metric: `${mb} MiB reply (big), median of ${cfg.largeRounds} (ms)`, a: A.large?.bigMs, r: R.large?.bigMs, d: D.large?.bigMs, n: N.large?.bigMs, f: ms, plot: '5MiB reply',
+    add({ metric: `${mb} MiB reply (big), median of ${cfg.largeRounds} (ms)`, a: A.large?.bigMs, b: B.large?.bigMs, r: R.large?.bigMs, d: D.large?.bigMs, n: N.large?.bigMs, f: ms, plot: '5MiB reply',
       target: `intact both ways: ${intact(A.large)}`, met: !!(A.large?.bigOk && A.large?.sizeOk) });
-    add({ metric: `${mb} MiB request (size), median of ${cfg.largeRounds} (ms)`, a: A.large?.sizeMs, r: R.large?.sizeMs, d: D.large?.sizeMs, n: N.large?.sizeMs, f: ms, plot: '5MiB request' });
+    add({ metric: `${mb} MiB request (size), median of ${cfg.largeRounds} (ms)`, a: A.large?.sizeMs, b: B.large?.sizeMs, r: R.large?.sizeMs, d: D.large?.sizeMs, n: N.large?.sizeMs, f: ms, plot: '5MiB request' });
     add({ metric: `${mb} MiB both ways intact`, a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
-      text: { a: intact(A.large), r: intact(R.large), d: intact(D.large), n: intact(N.large) } });
+      text: { a: intact(A.large), b: intact(B.large), r: intact(R.large), d: intact(D.large), n: intact(N.large) } });
   }
   if (num(A.idleRssKiB) || num(R.idleRssKiB)) {
     const pr = ratio(A.peakRssKiB, R.peakRssKiB);
-    add({ metric: 'idle RSS, process tree (MiB)', a: A.idleRssKiB, r: R.idleRssKiB, d: NaN, f: mib, plot: 'idle RSS' });
-    add({ metric: 'peak RSS, process tree, whole session (MiB)', a: A.peakRssKiB, r: R.peakRssKiB, d: NaN, f: mib, plot: 'peak RSS',
+    add({ metric: 'idle RSS, process tree (MiB)', a: A.idleRssKiB, b: B.idleRssKiB, r: R.idleRssKiB, d: NaN, f: mib, plot: 'idle RSS' });
+    add({ metric: 'peak RSS, process tree, whole session (MiB)', a: A.peakRssKiB, b: B.peakRssKiB, r: R.peakRssKiB, d: NaN, f: mib, plot: 'peak RSS',
       target: `≤ 1/10 of mcp-remote: 1/${num(pr) ? (1 / pr).toFixed(2) : 'n/a'}`, met: num(pr) ? pr <= 0.1 : false });
     add({ metric: 'anonymous RSS (heap, stacks; no mapped files): idle / peak (MiB)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
-      text: { a: `${mib(A.idleAnonKiB)} / ${mib(A.peakAnonKiB)}`, r: `${mib(R.idleAnonKiB)} / ${mib(R.peakAnonKiB)}`, d: 'n/a', n: 'n/a' } });
-    const phases = (x) => (x?.phasePeakKiB ? ['seq', 'conc', 'pipe', 'large'].map((k) => mib(x.phasePeakKiB[k])).join(' / ') : 'n/a');
-    add({ metric: 'peak RSS by phase, in the order run: sequential / concurrent / pipelined / 5 MiB (MiB)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
-      text: { a: phases(A), r: phases(R), d: 'n/a', n: 'n/a' } });
+      text: { a: `${mib(A.idleAnonKiB)} / ${mib(A.peakAnonKiB)}`, b: `${mib(B.idleAnonKiB)} / ${mib(B.peakAnonKiB)}`, r: `${mib(R.idleAnonKiB)} / ${mib(R.peakAnonKiB)}`, d: 'n/a', n: 'n/a' } });
+    const phases = (x) => (x?.phasePeakKiB ? ['seq', 'conc', 'cconc', 'pipe', 'large'].map((k) => mib(x.phasePeakKiB[k])).join(' / ') : 'n/a');
+    add({ metric: 'peak RSS by phase, in the order run: sequential / concurrent / concurrent cold / pipelined / 5 MiB (MiB)', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
+      text: { a: phases(A), b: phases(B), r: phases(R), d: 'n/a', n: 'n/a' } });
 
   }
   if ([A, R, D, N].some((v) => num(v.opened))) {
     add({ metric: 'TCP connections over the whole session: opened / most open at once', a: NaN, r: NaN, d: NaN, f: String, noRatio: true,
-      text: Object.fromEntries([['a', A], ['r', R], ['d', D], ['n', N]].map(([k, v]) => [k, num(v.opened) ? `${v.opened} / ${v.maxOpen ?? 'n/a'}` : 'n/a'])) });
+      text: Object.fromEntries([['a', A], ['b', B], ['r', R], ['d', D], ['n', N]].map(([k, v]) => [k, num(v.opened) ? `${v.opened} / ${v.maxOpen ?? 'n/a'}` : 'n/a'])) });
   }
   return out;
 }
@@ -115,6 +136,9 @@ export function buildReport(results) {
   lines.push(`| mcp-remote | ${meta.mcpRemote} (run with \`node\` directly) |`);
   lines.push(`| test server | tests/servers/mcp-server.mjs, @modelcontextprotocol/sdk ${meta.sdk} |`);
   lines.push(`| gnuplot | ${meta.gnuplot} |`);
+  const ss = meta.secretService ?? {};
+  lines.push(`| Secret Service | ${ss.busSocket ? `a session bus socket exists at ${ss.busSocket} (the host-env configuration may reach it)` : 'none: no session bus socket at /run/user/<uid>/bus'}${ss.benchHasDbusAddress ? '; the benchmark itself had DBUS_SESSION_BUS_ADDRESS (not passed on to the host-env configuration)' : ', no DBUS_SESSION_BUS_ADDRESS'} |`);
+  lines.push(`| host-env configuration | \`mcp-auth <url>\` without \`--header\` (OAuth on; the server needs no token), environment ${(meta.hostEnvKeys ?? []).join(', ')} only (HOME a fresh directory) |`);
   lines.push('');
 
   // Targets first, one line each per mode.
@@ -134,13 +158,15 @@ export function buildReport(results) {
   lines.push(`${met} of ${targets.length} target checks met.`);
   lines.push('');
 
-  lines.push('| mode | metric | mcp-auth | mcp-remote | direct | direct (node:http) | mcp-auth / mcp-remote | mcp-auth / direct | target |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('| mode | metric | mcp-auth | mcp-auth, host env, no Secret Service | mcp-remote | direct | direct (node:http) | mcp-auth / mcp-remote | mcp-auth / direct | host env / direct | target |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of all) {
     const cell = (k, v) => r.text?.[k] ?? (num(v) ? r.f(v) : 'n/a');
     const target = r.target ? `${mark(r.met)}: ${r.target}` : '';
-    lines.push(`| ${r.mode} | ${r.metric} | ${cell('a', r.a)} | ${cell('r', r.r)} | ${cell('d', r.d)} | ${cell('n', r.n)} | ${r.noRatio ? '' : fmtRatio(r.rRemote)} | ${r.noRatio ? '' : fmtRatio(r.rDirect)} | ${target} |`);
+    lines.push(`| ${r.mode} | ${r.metric} | ${cell('a', r.a)} | ${cell('b', r.b)} | ${cell('r', r.r)} | ${cell('d', r.d)} | ${cell('n', r.n)} | ${r.noRatio ? '' : fmtRatio(r.rRemote)} | ${r.noRatio ? '' : fmtRatio(r.rDirect)} | ${r.noRatio ? '' : fmtRatio(r.bDirect)} | ${target} |`);
   }
+  lines.push('');
+  lines.push('"mcp-auth" runs with `--header "Authorization: Bearer x"` (OAuth off) in the benchmark\'s environment; "mcp-auth, host env, no Secret Service" runs without it (OAuth on, the server needs no token) in the environment an SDK-based host passes (HOME, LOGNAME, PATH, SHELL, TERM, USER) on a machine without a Secret Service. CPU per call is the proxy process\'s utime + stime (all threads) from /proc/<pid>/stat over the timed calls, divided by their number (10 ms ticks; thousands of calls). "Cold connections": before each round the server closes every idle keep-alive connection (as its keep-alive timeout would), so every client opens its connections again.');
   lines.push('');
   lines.push('"direct" is the zero-overhead floor: a keep-alive Streamable HTTP client inside the benchmark process (raw sockets, at most 64 connections; no spawn, no stdio hop); for the start-up rows it is the initialize exchange on a fresh connection. "direct (node:http)" is the same client on node:http with a keep-alive Agent, for reference: it costs more per request than the raw one, so it is not the floor. Ratios are mcp-auth\'s value divided by the other one: below 1 mcp-auth is faster or smaller, except for throughput where above 1 is better. Connections are counted by the server (TCP accepts while the scenario ran).');
   return { markdown: lines.join('\n') + '\n', rows: all };
@@ -148,9 +174,11 @@ export function buildReport(results) {
 
 function targetTitle(r) {
   if (r.plot === 'start→init') return 'start → initialize reply ≥ 20× faster than mcp-remote';
-  if (r.metric.startsWith('sequential')) return 'sequential added latency over direct ≤ 0.1 ms at p50';
+  if (r.metric.startsWith('sequential')) return 'sequential added latency over direct ≤ 0.1 ms at p50 (both configurations)';
   if (r.metric.startsWith('pipelined')) return 'pipelined throughput ≥ 80% of direct, bounded TCP connections';
   if (r.plot === '50×200ms wall') return '50 × 200 ms slow calls within 1.2× direct wall time';
+  if (r.plot === '50×200ms cold') return '50 × 200 ms slow calls on cold connections within 1.2× direct (both configurations)';
+  if (r.plotKey === 'cpu') return 'mcp-auth CPU per relayed message ≤ 0.1 ms (both configurations)';
   if (r.plot === '5MiB reply') return '5 MB intact both ways';
   if (r.plot === 'peak RSS') return 'peak RSS ≤ 1/10 of mcp-remote';
   return r.metric;

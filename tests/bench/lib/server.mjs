@@ -52,6 +52,8 @@ export class TestServer {
         const owner = this.ownerOf.get(port);
         this.ownerOf.delete(port);
         this.openBy.set(owner, (this.openBy.get(owner) ?? 1) - 1);
+      } else if (line === 'BENCH-IDLE-CLOSED') {
+        this.idleClosed?.();
       } else {
         this.stderrTail.push(line);
         if (this.stderrTail.length > 50) this.stderrTail.shift();
@@ -78,6 +80,19 @@ export class TestServer {
       await sleep(100); // the counter lines travel on another pipe than the replies
       return { opened: this.opened - openedAtStart, maxOpen: this.maxOpen, openNow: this.open };
     };
+  }
+
+  /**
+   * Closes every idle keep-alive connection (what the server's keep-alive
+   * timeout does after a quiet spell), so the next requests find cold
+   * connections; resolves once the server did it and the close lines came in.
+   */
+  async closeIdle() {
+    const done = new Promise((resolve) => { this.idleClosed = resolve; });
+    this.proc.stdin.write('close-idle\n');
+    await withTimeout(done, 5000, 'the test server did not close its idle connections');
+    this.idleClosed = null;
+    await sleep(100); // the close lines, and the clients seeing the FIN
   }
 
   /** Waits (bounded) until at most `n` connections are open. */
