@@ -26,7 +26,7 @@ bool SessionState::finish_initialize(bool answered, const std::string& version,
 
 std::vector<std::string> SessionState::take_held() {
     std::vector<std::string> batch;
-    if (held_.empty() || initializing_) {
+    if (held_.empty() || holding()) {
         releasing_ = false;
         return batch;
     }

@@ -7,6 +7,10 @@
 // - While an initialize is in flight, every later line is held, in order, so that it
 //   carries the new session; held lines are released in order, and a line that arrives
 //   while they are being released waits behind them.
+// - So while the client's notifications/initialized is in flight (until the server
+//   accepted it and, in the legacy eras, the GET stream is open), as the SDK's own client
+//   waits for it: a server must see the handshake end before the next request, and the
+//   stream its server-to-client requests may go on must exist by then.
 // - A response is delivered once per pending id: a resumed stream that repeats it, or a
 //   reply that raced an answer mcp-auth gave in the server's place, is dropped.
 // - Not thread-safe: the relay guards it with its mutex. Ids are keyed by their JSON text.
@@ -20,12 +24,19 @@ class SessionState {
 public:
     // --- intake and holding ---
     // Whether a new client line must wait (`releasing`: it is one of the held lines).
-    bool must_hold(bool releasing) const { return initializing_ || (releasing_ && !releasing); }
+    bool must_hold(bool releasing) const { return holding() || (releasing_ && !releasing); }
+    // A handshake step is in flight: new lines wait.
+    bool holding() const { return initializing_ || acknowledging_; }
     void hold(std::string line) { held_.push_back(std::move(line)); }
     // The client's initialize goes out: a new session starts and nothing may overtake it.
     void start_initialize(const std::string& line);
-    // The client's notifications/initialized, kept for a replay.
-    void note_initialized(const std::string& line) { initialized_line_ = line; }
+    // The client's notifications/initialized goes out: kept for a replay, and nothing may
+    // overtake it until finish_initialized().
+    void start_initialized(const std::string& line) {
+        initialized_line_ = line;
+        acknowledging_ = true;
+    }
+    void finish_initialized() { acknowledging_ = false; }
     bool initializing() const { return initializing_; }
     // The initialize ended; with `answered` and a version the server's session starts.
     // Returns whether it did.
@@ -82,8 +93,9 @@ public:
     size_t pending() const { return pending_.size(); }
 
 private:
-    bool initializing_ = false;  // later lines wait in held_ so they carry the new session
-    bool releasing_ = false;     // held_ is being replayed in order
+    bool initializing_ = false;   // later lines wait in held_ so they carry the new session
+    bool acknowledging_ = false;  // ... or until the server accepted notifications/initialized
+    bool releasing_ = false;      // held_ is being replayed in order
     std::vector<std::string> held_;
     std::string session_id_;
     std::string version_;

@@ -139,6 +139,17 @@ void Relay::run(HttpConnection& conn, Job& job) {
         job.init_finished = true;
         finish_initialize(reply);
     }
+    // The client's notifications/initialized: the lines held behind it go once it is
+    // accepted and the GET stream (legacy eras) is open, or at once when it failed.
+    struct ReleaseAfterHandshake {
+        Relay& relay;
+        Job& job;
+        ~ReleaseAfterHandshake() {
+            if (!job.acknowledges_handshake() || job.init_finished) return;
+            job.init_finished = true;
+            relay.finish_initialized();
+        }
+    } release{*this, job};
 
     relay::Ending ending;
     ending.answered = take_answered(job);
@@ -169,7 +180,8 @@ void Relay::run(HttpConnection& conn, Job& job) {
             }
             return;
         case relay::Outcome::Accepted:
-            if (job.info.method == "notifications/initialized") start_listen_stream();
+            if (job.info.method == "notifications/initialized" && start_listen_stream())
+                wait_for_listen_stream(kListenOpenWait);
             return;
     }
 }

@@ -18,11 +18,18 @@ struct Job {
     std::string body;
     HeaderList headers;  // protocol headers; the session's and the token are added when sent
     jsonrpc::MessageInfo info;
-    bool modern = false;         // sent under a 2026-07-28 or later protocol version
-    bool replay = false;         // mcp-auth's own replay of the client's handshake: not shown
-    bool init_finished = false;  // an initialize whose outcome finish_initialize() has seen
+    bool modern = false;  // sent under a 2026-07-28 or later protocol version
+    bool replay = false;  // mcp-auth's own replay of the client's handshake: not shown
+    // A handshake step (initialize, or the client's notifications/initialized) whose end
+    // has released the lines held behind it.
+    bool init_finished = false;
     std::string pending_key() const { return info.id.dump(); }
     bool is_request() const { return info.kind == jsonrpc::Kind::Request; }
+    // The client's notifications/initialized (not mcp-auth's replay of it).
+    bool acknowledges_handshake() const {
+        return !replay && info.kind == jsonrpc::Kind::Notification &&
+               info.method == "notifications/initialized";
+    }
     std::string label() const { return info.method.empty() ? "a response" : info.method; }
 };
 

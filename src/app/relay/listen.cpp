@@ -10,16 +10,34 @@
 
 namespace mcp_auth {
 
-void Relay::start_listen_stream() {
+bool Relay::start_listen_stream() {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ || !session_.should_listen()) return;
-    if (listen_thread_.joinable()) return;  // one listener per process; a new session reuses it
+    if (stopping_ || !session_.should_listen()) return false;
+    if (listen_thread_.joinable())
+        return false;  // one listener per process; a new session reuses it
     try {
+        listen_opened_ = false;
         listen_thread_ = std::thread([this] { listen_loop(); });
+        return true;
     } catch (const std::system_error& e) {
         log_.error("could not listen to the server's event stream (" + std::string(e.what()) +
                    "); its notifications arrive only with replies");
+        return false;
     }
+}
+
+void Relay::wait_for_listen_stream(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    stop_cv_.wait_for(lock, limit, [&] { return stopping_ || listen_opened_; });
+}
+
+void Relay::note_listen_opened() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (listen_opened_) return;
+        listen_opened_ = true;
+    }
+    stop_cv_.notify_all();
 }
 
 void Relay::listen_loop() {
@@ -61,6 +79,7 @@ void Relay::listen_loop() {
             bool streaming = false;
             auto on_head = [&](int status, const HeaderList& h) {
                 reply.status = status;
+                note_listen_opened();  // the lines held behind the handshake may go now
                 streaming = status == 200 &&
                             relay::starts_with(relay::lower(find_header(h, "Content-Type")),
                                                "text/event-stream");
@@ -79,6 +98,7 @@ void Relay::listen_loop() {
                 [&](std::string_view chunk) {
                     return relay::guarded(reply.failure, [&] { return on_body(chunk); });
                 });
+            note_listen_opened();  // also when it failed: nobody waits for it any longer
             if (!parser.last_event_id().empty()) last_event_id = parser.last_event_id();
             retry_ms = parser.retry_ms();
             if (reply.failure) std::rethrow_exception(reply.failure);

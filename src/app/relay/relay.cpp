@@ -76,7 +76,10 @@ void Relay::dispatch(std::string&& line, bool releasing) {
                     "), so the message was not sent. Try again; if it happens again, report it "
                     "with the output of --verbose."));
         }
-        if (started_init) finish_initialize(Reply{});
+        if (started_init) {
+            finish_initialize(Reply{});
+            finish_initialized();
+        }
     }
 }
 
@@ -105,7 +108,8 @@ void Relay::dispatch_message(const json& message, std::string&& line, bool relea
             started_init = true;
         } else if (info.kind == jsonrpc::Kind::Notification &&
                    info.method == "notifications/initialized") {
-            session_.note_initialized(line);
+            session_.start_initialized(line);
+            started_init = true;  // the lines held behind it are released on every path
         }
         if (info.kind == jsonrpc::Kind::Request) session_.expect(info.id.dump());
         job = make_job(message, std::move(info), std::move(line));
@@ -147,7 +151,7 @@ void Relay::release_held() {
         for (size_t i = 0; i < batch.size(); ++i) {
             {
                 std::lock_guard<std::mutex> lock(mutex_);
-                if (session_.initializing()) {
+                if (session_.holding()) {
                     // Another initialize went out: the rest waits for it, in order.
                     session_.hold_again(
                         std::vector<std::string>(std::make_move_iterator(batch.begin() + i),

@@ -112,7 +112,15 @@ private:
     bool take_answered(const Job& job);
     void finish_initialize(const Reply& reply);
     void report_failure(const Job& job, const Reply& reply, const HttpResult& result);
-    void start_listen_stream();
+    // Starts the GET stream's thread; true when it was started now (not already running).
+    bool start_listen_stream();
+    // Waits until the GET stream has its response head (or failed), at most `limit`.
+    void wait_for_listen_stream(std::chrono::milliseconds limit);
+    void note_listen_opened();
+    // The client's notifications/initialized is done: the lines held behind it go.
+    void finish_initialized();
+    // How long the lines after notifications/initialized wait for the GET stream to open.
+    static constexpr std::chrono::milliseconds kListenOpenWait{2000};
     void listen_loop();
     void end_session();
 
@@ -130,6 +138,7 @@ private:
     std::mutex reinit_mutex_;      // one re-initialization at a time
     std::string last_credential_;  // the auth header value of the last accepted request
     std::thread listen_thread_;
+    bool listen_opened_ = false;  // the GET stream got its response head (or failed)
     std::shared_ptr<HttpConnection> listen_conn_;  // for cancel() at shutdown
     mcp::ToolHeaderMap tool_headers_;
     // Last: its workers call into everything above; destroyed (joined) first.

@@ -469,3 +469,36 @@ TEST_CASE("relay: a burst of slow calls goes out in parallel, one connection per
         CHECK(bed.http.connections_opened() == kCalls);
     }
 }
+
+TEST_CASE("relay: the next request waits for notifications/initialized and the GET stream") {
+    // The SDK's own client awaits the notification's 202 before its next request; servers
+    // register tools or route server-to-client requests by what they saw first.
+    std::mutex mutex;
+    std::vector<std::string> order;
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            order.push_back(r.method != "POST" ? r.method : m["method"].get<std::string>());
+        }
+        if (r.method == "DELETE") return FakeReply::json(200, "");
+        if (r.method == "GET") {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));  // a slow stream open
+            return FakeReply::sse({": open\n\n"});
+        }
+        if (m["method"] == "initialize") return initialize_reply(m, "s1");
+        if (!m.contains("id")) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));  // a slow 202
+            return FakeReply::json(202, "");
+        }
+        return FakeReply::json(200, result_for(m["id"], {{"tools", json::array()}}));
+    });
+    bed.start();
+    bed.handshake();
+    bed.send(line(1, "tools/list"));  // at once, as hosts do
+    REQUIRE(bed.lines(2));
+    std::lock_guard<std::mutex> lock(mutex);
+    REQUIRE(order.size() >= 4);
+    CHECK(std::vector<std::string>(order.begin(), order.begin() + 4) ==
+          std::vector<std::string>{"initialize", "notifications/initialized", "GET", "tools/list"});
+}

@@ -45,8 +45,9 @@ TEST_CASE("relay session: replay of the handshake after a 404") {
     SessionState s;
     CHECK(s.begin_replay("").what == SessionState::Replay::Impossible);  // no initialize known
     s.start_initialize("init");
-    s.note_initialized("inited");
     s.finish_initialize(true, "2025-06-18", "s1");
+    s.start_initialized("inited");
+    s.finish_initialized();
     CHECK(s.begin_replay("s0").what == SessionState::Replay::AlreadyRenewed);
     auto plan = s.begin_replay("s1");
     CHECK(plan.what == SessionState::Replay::Start);
@@ -207,4 +208,19 @@ TEST_CASE("relay errors: HTTP statuses, transport failures, size") {
     auto a = json::parse(auth_failure(1, "h", 401, "run mcp-auth login", true));
     CHECK(a["error"]["data"]["login_required"] == true);
     CHECK(a["error"]["message"] == "mcp-auth: run mcp-auth login");
+}
+
+TEST_CASE("relay session: nothing overtakes the client's notifications/initialized") {
+    SessionState s;
+    s.start_initialize("init");
+    CHECK(s.finish_initialize(true, "2025-06-18", "s1"));
+    CHECK_FALSE(s.must_hold(false));
+    s.start_initialized("inited");
+    CHECK(s.must_hold(false));  // tools/list waits until the server accepted it
+    s.hold("tools/list");
+    CHECK(s.take_held().empty());  // still in flight: nothing released
+    s.finish_initialized();
+    auto released = s.take_held();
+    REQUIRE(released.size() == 1);
+    CHECK(released[0] == "tools/list");
 }
