@@ -45,7 +45,7 @@ struct TokenRecord {
     long long obtained_at = 0;
     std::string token_endpoint;
     std::string revocation_endpoint;
-    std::string resource;     // the RFC 8707 resource sent, "" with --no-resource
+    std::string resource;                   // the RFC 8707 resource sent, "" with --no-resource
     std::optional<ClientAuth> client_auth;  // nullopt in records older than the field
 
     static StoreKey key(const std::string& server, const std::string& issuer);

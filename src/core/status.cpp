@@ -130,7 +130,8 @@ std::string status_text(const std::vector<TokenRecord>& logins, long long now,
         out += "    Client:        " + terminal_safe(r.client_id) +
                (r.grant == Grant::ClientCredentials ? " (client credentials)"
                 : r.grant == Grant::JwtBearer       ? " (enterprise, identity assertion)"
-                                                    : "") + "\n";
+                                                    : "") +
+               "\n";
         out += "    Storage:       " + terminal_safe(storage) + "\n";
     }
     return out;

@@ -20,9 +20,9 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz_common.h"
 #include "core/oauth_flow.h"
 #include "core/url.h"
+#include "fuzz_common.h"
 
 namespace oauth = mcp_auth::oauth;
 using mcp_auth::QueryParams;
@@ -45,9 +45,9 @@ std::string unescape(std::string_view s) {
     std::string out;
     for (size_t i = 0; i < s.size();) {
         bool matched = false;
-        for (auto [entity, c] : {std::pair{"&amp;", '&'}, std::pair{"&lt;", '<'},
-                                 std::pair{"&gt;", '>'}, std::pair{"&quot;", '"'},
-                                 std::pair{"&#39;", '\''}}) {
+        for (auto [entity, c] :
+             {std::pair{"&amp;", '&'}, std::pair{"&lt;", '<'}, std::pair{"&gt;", '>'},
+              std::pair{"&quot;", '"'}, std::pair{"&#39;", '\''}}) {
             std::string_view e(entity);
             if (s.substr(i, e.size()) == e) {
                 out.push_back(c);
@@ -77,7 +77,8 @@ void check_page(bool success, const std::string& message) {
     std::string escaped = oauth::html_escape(message);
     FUZZ_CHECK(escaped.find_first_of("<>\"'") == std::string::npos,
                "html_escape left markup: " + fuzz::show(escaped));
-    FUZZ_CHECK(unescape(escaped) == message, "html_escape is not reversible for " + fuzz::show(message));
+    FUZZ_CHECK(unescape(escaped) == message,
+               "html_escape is not reversible for " + fuzz::show(message));
     std::string page = oauth::callback_page(success, message);
     std::string empty = oauth::callback_page(success, "");
     FUZZ_CHECK(count_markup(page) == count_markup(empty),
@@ -102,23 +103,31 @@ void check_judgement(const QueryParams& q, const oauth::AuthorizationRequest& re
 
     // The reference model, in the order the checks must happen.
     if (!state || *state != req.state) {
-        FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Invalid, "state mismatch accepted");
+        FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Invalid,
+                   "state mismatch accepted");
         auto blank = oauth::check_callback({}, req);
-        FUZZ_CHECK(got.error().message == blank.error().message,
-                   "a foreign redirect's text reached the message: " + fuzz::show(got.error().message));
+        FUZZ_CHECK(
+            got.error().message == blank.error().message,
+            "a foreign redirect's text reached the message: " + fuzz::show(got.error().message));
     } else if (iss && *iss != req.issuer) {
-        FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Invalid, "iss mismatch accepted");
-        auto masked = replace_values(replace_values(q, "error_description", "\x01masked-description"),
-                                     "error", "\x01masked-error");
+        FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Invalid,
+                   "iss mismatch accepted");
+        auto masked =
+            replace_values(replace_values(q, "error_description", "\x01masked-description"),
+                           "error", "\x01masked-error");
         auto again = oauth::check_callback(masked, req);
-        FUZZ_CHECK(!again && again.error().message == got.error().message,
-                   "an iss mismatch shows the server's error text: " + fuzz::show(got.error().message));
+        FUZZ_CHECK(
+            !again && again.error().message == got.error().message,
+            "an iss mismatch shows the server's error text: " + fuzz::show(got.error().message));
     } else if (!iss && req.iss_required) {
-        FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Invalid, "missing iss accepted");
+        FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Invalid,
+                   "missing iss accepted");
     } else if (error) {
-        FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Auth && got.error().code == *error,
-                   "an error response judged wrongly");
-        FUZZ_CHECK(got.error().message.find(*error) != std::string::npos, "the error code is not named");
+        FUZZ_CHECK(
+            !got && got.error().kind == mcp_auth::ErrorKind::Auth && got.error().code == *error,
+            "an error response judged wrongly");
+        FUZZ_CHECK(got.error().message.find(*error) != std::string::npos,
+                   "the error code is not named");
     } else if (!code || code->empty()) {
         FUZZ_CHECK(!got && got.error().kind == mcp_auth::ErrorKind::Invalid, "no code accepted");
     } else {
@@ -152,11 +161,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     std::string encoded = mcp_auth::percent_encode(input);
     for (char c : encoded)
-        FUZZ_CHECK(std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~%").find(c) != std::string_view::npos,
+        FUZZ_CHECK(std::isalnum(static_cast<unsigned char>(c)) ||
+                       std::string_view("-._~%").find(c) != std::string_view::npos,
                    "percent_encode left " + fuzz::show(encoded));
     std::string form = mcp_auth::form_encode(q);
-    FUZZ_CHECK(mcp_auth::parse_query(form) == q, "form_encode/parse_query round trip: " + fuzz::show(form));
-    for (const char* base : {"http://127.0.0.1:33418/callback", "https://auth.example.com/authorize?x=1"}) {
+    FUZZ_CHECK(mcp_auth::parse_query(form) == q,
+               "form_encode/parse_query round trip: " + fuzz::show(form));
+    for (const char* base :
+         {"http://127.0.0.1:33418/callback", "https://auth.example.com/authorize?x=1"}) {
         std::string url = mcp_auth::append_query(base, q);
         std::string_view rest(url);
         rest.remove_prefix(std::string_view(base).size() + 1);

@@ -11,7 +11,8 @@
 
 namespace fuzz {
 
-[[noreturn]] inline void fail(const char* file, int line, const char* expr, const std::string& why) {
+[[noreturn]] inline void fail(const char* file, int line, const char* expr,
+                              const std::string& why) {
     std::fprintf(stderr, "\n%s:%d: invariant violated: %s\n", file, line, expr);
     if (!why.empty()) std::fprintf(stderr, "  %s\n", why.c_str());
     std::fflush(stderr);
@@ -69,7 +70,7 @@ inline std::vector<std::string_view> chunks(std::string_view input, size_t max_c
 
 }  // namespace fuzz
 
-#define FUZZ_CHECK(cond, why)                                         \
-    do {                                                              \
+#define FUZZ_CHECK(cond, why)                                        \
+    do {                                                             \
         if (!(cond)) ::fuzz::fail(__FILE__, __LINE__, #cond, (why)); \
     } while (0)

@@ -33,12 +33,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fuzz_common.h"
 #include "core/base64.h"
 #include "core/framing.h"
 #include "core/headers.h"
 #include "core/jsonrpc.h"
 #include "core/mcp_headers.h"
+#include "fuzz_common.h"
 
 using nlohmann::json;
 namespace jsonrpc = mcp_auth::jsonrpc;
@@ -54,7 +54,9 @@ struct Frame {
 
 std::vector<Frame> frame(size_t max, const std::vector<std::string_view>& chunks) {
     std::vector<Frame> out;
-    LineFramer framer(max, {[&](std::string&& line) { out.push_back({false, std::move(line), 0}); },
+    LineFramer framer(max, {[&](std::string&& line) {
+                                out.push_back({false, std::move(line), 0});
+                            },
                             [&](std::string_view prefix, size_t total) {
                                 out.push_back({true, std::string(prefix), total});
                             }});
@@ -69,10 +71,12 @@ std::vector<Frame> model(size_t max, std::string_view stream, std::vector<std::s
     size_t start = 0;
     while (start < stream.size()) {
         size_t nl = stream.find('\n', start);
-        std::string_view line = stream.substr(start, nl == std::string_view::npos ? nl : nl - start);
+        std::string_view line =
+            stream.substr(start, nl == std::string_view::npos ? nl : nl - start);
         start = nl == std::string_view::npos ? stream.size() : nl + 1;
         if (line.size() > max) {
-            out.push_back({true, std::string(line.substr(0, LineFramer::kOversizePrefix)), line.size()});
+            out.push_back(
+                {true, std::string(line.substr(0, LineFramer::kOversizePrefix)), line.size()});
             raw->push_back(std::string(line));
             continue;
         }
@@ -87,10 +91,9 @@ std::vector<Frame> model(size_t max, std::string_view stream, std::vector<std::s
 std::string describe(const std::vector<Frame>& frames) {
     std::string out = std::to_string(frames.size()) + " frames:";
     for (size_t i = 0; i < frames.size() && i < 6; ++i)
-        out += frames[i].oversized
-                   ? " [oversized " + std::to_string(frames[i].total) + " " +
-                         fuzz::show(frames[i].text, 30) + "]"
-                   : " [" + fuzz::show(frames[i].text, 40) + "]";
+        out += frames[i].oversized ? " [oversized " + std::to_string(frames[i].total) + " " +
+                                         fuzz::show(frames[i].text, 30) + "]"
+                                   : " [" + fuzz::show(frames[i].text, 40) + "]";
     return out;
 }
 
@@ -185,7 +188,8 @@ void check_message(const json& msg, const std::string& negotiated) {
 
     // The line as a tools/list result (and its "result" member): learn, then learn again.
     mcp_auth::mcp::ToolHeaderMap tools;
-    for (json candidate : {msg, msg.is_object() && msg.contains("result") ? msg["result"] : json()}) {
+    for (json candidate :
+         {msg, msg.is_object() && msg.contains("result") ? msg["result"] : json()}) {
         if (!candidate.is_object()) continue;
         size_t before = candidate.contains("tools") && candidate["tools"].is_array()
                             ? candidate["tools"].size()
@@ -205,8 +209,8 @@ void check_message(const json& msg, const std::string& negotiated) {
             size_t k = 0;
             for (const auto& tool : original["tools"])
                 if (k < kept.size() && kept[k] == tool) ++k;
-            FUZZ_CHECK(k == kept.size(), "the kept tools are not the original ones: " +
-                                             fuzz::show(kept.dump(), 120));
+            FUZZ_CHECK(k == kept.size(),
+                       "the kept tools are not the original ones: " + fuzz::show(kept.dump(), 120));
         }
         mcp_auth::mcp::ToolHeaderMap fresh;
         auto again = fresh.learn(candidate);
@@ -247,7 +251,8 @@ void check_line(const std::string& line) {
     FUZZ_CHECK(converted.has_value() == (!p.value.is_discarded() && p.value.is_object()),
                "to_one_line disagrees with the parser on " + fuzz::show(line));
     if (converted) {
-        FUZZ_CHECK(jsonrpc::is_one_line_object(*converted), "to_one_line gave " + fuzz::show(*converted));
+        FUZZ_CHECK(jsonrpc::is_one_line_object(*converted),
+                   "to_one_line gave " + fuzz::show(*converted));
         FUZZ_CHECK(json::parse(*converted) == p.value, "to_one_line changed the value");
     }
     if (p.value.is_discarded()) return;
@@ -267,8 +272,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(whole.size() == expected.size(),
                "whole: " + describe(whole) + "; expected " + describe(expected));
     for (size_t i = 0; i < whole.size(); ++i)
-        FUZZ_CHECK(whole[i].oversized == expected[i].oversized && whole[i].text == expected[i].text &&
-                       whole[i].total == expected[i].total,
+        FUZZ_CHECK(whole[i].oversized == expected[i].oversized &&
+                       whole[i].text == expected[i].text && whole[i].total == expected[i].total,
                    "frame " + std::to_string(i) + ": " + describe(whole) + "; expected " +
                        describe(expected));
 
@@ -277,14 +282,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(cut.size() == expected.size(),
                    "chunked: " + describe(cut) + "; expected " + describe(expected));
         for (size_t i = 0; i < cut.size(); ++i) {
-            FUZZ_CHECK(cut[i].oversized == expected[i].oversized && cut[i].total == expected[i].total,
-                       "chunked frame " + std::to_string(i));
+            FUZZ_CHECK(
+                cut[i].oversized == expected[i].oversized && cut[i].total == expected[i].total,
+                "chunked frame " + std::to_string(i));
             if (!cut[i].oversized) {
                 FUZZ_CHECK(cut[i].text == expected[i].text, "chunked line " + std::to_string(i));
                 continue;
             }
             size_t least = std::min({cut[i].total, small + 1, LineFramer::kOversizePrefix});
-            FUZZ_CHECK(cut[i].text.size() >= least && cut[i].text.size() <= LineFramer::kOversizePrefix &&
+            FUZZ_CHECK(cut[i].text.size() >= least &&
+                           cut[i].text.size() <= LineFramer::kOversizePrefix &&
                            expected[i].text.compare(0, cut[i].text.size(), cut[i].text) == 0,
                        "oversized prefix " + fuzz::show(cut[i].text, 40));
         }
@@ -296,8 +303,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto expected_large = model(LineFramer::kOversizePrefix + data[0], stream, &raw_large);
     FUZZ_CHECK(large.size() == expected_large.size(), "large framer: " + describe(large));
     for (size_t i = 0; i < large.size(); ++i)
-        FUZZ_CHECK(large[i].text == expected_large[i].text && large[i].total == expected_large[i].total,
-                   "large framer frame " + std::to_string(i));
+        FUZZ_CHECK(
+            large[i].text == expected_large[i].text && large[i].total == expected_large[i].total,
+            "large framer frame " + std::to_string(i));
 
     for (size_t i = 0; i < expected.size(); ++i) {
         if (expected[i].oversized) {
@@ -310,6 +318,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check_line(expected[i].text);
     }
     for (size_t i = 0; i < expected_large.size(); ++i)
-        if (!expected_large[i].oversized && expected_large[i].text.size() > small) check_line(expected_large[i].text);
+        if (!expected_large[i].oversized && expected_large[i].text.size() > small)
+            check_line(expected_large[i].text);
     return 0;
 }

@@ -30,13 +30,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fuzz_common.h"
 #include "core/base64.h"
 #include "core/credentials.h"
 #include "core/jwt.h"
 #include "core/oauth_discovery.h"
 #include "core/oauth_flow.h"
 #include "core/url.h"
+#include "fuzz_common.h"
 
 using nlohmann::json;
 namespace oauth = mcp_auth::oauth;
@@ -102,10 +102,10 @@ void check_resource_metadata(std::string_view body, const json& doc) {
         auto meta = oauth::parse_resource_metadata(body, server);
         if (!meta) {
             FUZZ_CHECK(!meta.error().message.empty(), "an error without a message");
-            FUZZ_CHECK(!(own && same_url(server, *own) &&
-                         !str_list(doc, "authorization_servers").empty()),
-                       "a PRM naming this very server with an authorization server was refused: " +
-                           meta.error().message);
+            FUZZ_CHECK(
+                !(own && same_url(server, *own) && !str_list(doc, "authorization_servers").empty()),
+                "a PRM naming this very server with an authorization server was refused: " +
+                    meta.error().message);
             continue;
         }
         FUZZ_CHECK(doc.is_object(), "accepted a PRM that is not a JSON object");
@@ -142,8 +142,8 @@ void check_server_metadata(std::string_view body, const json& doc) {
         auto strict = oauth::parse_server_metadata(body, issuer, false);
         auto lenient = oauth::parse_server_metadata(body, issuer, true);
         if (strict) {
-            FUZZ_CHECK(lenient.ok(), "accepted without --issuer but refused with it: " +
-                                         lenient.error().message);
+            FUZZ_CHECK(lenient.ok(),
+                       "accepted without --issuer but refused with it: " + lenient.error().message);
             FUZZ_CHECK(strict->s256_listed, "accepted without S256 and without --issuer");
         }
         for (auto* result : {&strict, &lenient}) {
@@ -152,8 +152,8 @@ void check_server_metadata(std::string_view body, const json& doc) {
                 continue;
             }
             const auto& m = result->value();
-            FUZZ_CHECK(m.issuer == issuer, "issuer " + fuzz::show(m.issuer) + " accepted for " +
-                                               fuzz::show(issuer));
+            FUZZ_CHECK(m.issuer == issuer,
+                       "issuer " + fuzz::show(m.issuer) + " accepted for " + fuzz::show(issuer));
             FUZZ_CHECK(!m.token_endpoint.empty(), "accepted without a token endpoint");
             FUZZ_CHECK(m.s256_listed || str_list(doc, "code_challenge_methods_supported").empty(),
                        "accepted a list of PKCE methods without S256");
@@ -187,10 +187,22 @@ void check_server_metadata(std::string_view body, const json& doc) {
 // Numbers worth trying in numeric members (lifetimes, epoch times): a server or a stored
 // record may hold any JSON number, and random mutation rarely lands on these.
 json interesting_number(uint64_t pick) {
-    static const json kNumbers[] = {0,       -1,      1,          0.5,        59,       3600,
-                                    1e300,   -1e300,  9.3e18,     -9.3e18,    1e19,     4102444800,
-                                    json(9223372036854775807LL),  json(-9223372036854775807LL - 1),
-                                    json(18446744073709551615ULL), 1.7976931348623157e308};
+    static const json kNumbers[] = {0,
+                                    -1,
+                                    1,
+                                    0.5,
+                                    59,
+                                    3600,
+                                    1e300,
+                                    -1e300,
+                                    9.3e18,
+                                    -9.3e18,
+                                    1e19,
+                                    4102444800,
+                                    json(9223372036854775807LL),
+                                    json(-9223372036854775807LL - 1),
+                                    json(18446744073709551615ULL),
+                                    1.7976931348623157e308};
     return kNumbers[pick % (sizeof kNumbers / sizeof kNumbers[0])];
 }
 
@@ -226,7 +238,8 @@ void check_token_response(std::string_view body, const json& doc, bool vary = tr
         std::string description = str_field(doc, "error_description");
         std::string error = str_field(doc, "error");
         if (access.size() >= 8 && token_type.find(access) == std::string::npos &&
-            description.find(access) == std::string::npos && error.find(access) == std::string::npos)
+            description.find(access) == std::string::npos &&
+            error.find(access) == std::string::npos)
             FUZZ_CHECK(e.message.find(access) == std::string::npos,
                        "the error message repeats the access token: " + fuzz::show(e.message));
         if (status != 200) FUZZ_CHECK(e.code == error, "error code " + fuzz::show(e.code));
@@ -238,8 +251,8 @@ void check_registration_response(std::string_view body, const json& doc) {
         auto client = oauth::parse_registration_response(status, body);
         bool expected = (status == 200 || status == 201) && doc.is_object() &&
                         doc.contains("client_id") && doc["client_id"].is_string();
-        FUZZ_CHECK(client.ok() == expected, "registration reply judged wrongly for HTTP " +
-                                                std::to_string(status));
+        FUZZ_CHECK(client.ok() == expected,
+                   "registration reply judged wrongly for HTTP " + std::to_string(status));
         if (client) {
             FUZZ_CHECK(client->client_id == doc["client_id"].get<std::string>(), "client_id");
             FUZZ_CHECK(client->client_secret == str_field(doc, "client_secret"), "client_secret");
@@ -261,8 +274,8 @@ void check_jwt(std::string_view input, const json& doc) {
         FUZZ_CHECK(*claims == doc, "the claims are not the payload");
         std::string who = mcp_auth::identity_from_claims(*claims);
         bool found = who.empty();
-        for (const char* key : {"email", "preferred_username", "username", "name", "sub",
-                                "client_id"})
+        for (const char* key :
+             {"email", "preferred_username", "username", "name", "sub", "client_id"})
             if (str_field(doc, key) == who) found = true;
         FUZZ_CHECK(found, "identity " + fuzz::show(who) + " is none of the claims");
     }

@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz_common.h"
 #include "core/sse.h"
+#include "fuzz_common.h"
 
 using mcp_auth::SseEvent;
 using mcp_auth::SseParser;
@@ -58,8 +58,8 @@ Run parse(const std::vector<std::string_view>& chunks) {
                    "type " + fuzz::show(e.type));
         FUZZ_CHECK(e.id.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos,
                    "id " + fuzz::show(e.id));
-        FUZZ_CHECK(e.id == self->last_event_id(),
-                   "event id " + fuzz::show(e.id) + " vs last " + fuzz::show(self->last_event_id()));
+        FUZZ_CHECK(e.id == self->last_event_id(), "event id " + fuzz::show(e.id) + " vs last " +
+                                                      fuzz::show(self->last_event_id()));
         run.events.push_back(e);
     });
     self = &parser;
@@ -141,9 +141,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Written back out and read again: the same events.
     std::string again = serialize(whole.events);
     Run reread = parse({again});
-    FUZZ_CHECK(same_events(whole.events, reread.events),
-               "re-fed " + fuzz::show(again) + ": " + describe(whole.events) + " became " +
-                   describe(reread.events));
+    FUZZ_CHECK(same_events(whole.events, reread.events), "re-fed " + fuzz::show(again) + ": " +
+                                                             describe(whole.events) + " became " +
+                                                             describe(reread.events));
     FUZZ_CHECK(!reread.partial, "a canonical stream leaves no partial input");
     return 0;
 }

@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz_common.h"
 #include "core/url.h"
+#include "fuzz_common.h"
 
 using mcp_auth::Url;
 

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz_common.h"
 #include "core/www_authenticate.h"
+#include "fuzz_common.h"
 
 using mcp_auth::Challenge;
 
@@ -116,14 +116,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     std::string padded = " ,\t" + std::string(input) + " , ";
     auto again = mcp_auth::parse_www_authenticate(padded);
-    FUZZ_CHECK(same(challenges, again),
-               fuzz::show(input) + " gives " + describe(challenges) + "; padded gives " +
-                   describe(again));
+    FUZZ_CHECK(same(challenges, again), fuzz::show(input) + " gives " + describe(challenges) +
+                                            "; padded gives " + describe(again));
 
     std::string canonical = serialize(challenges);
     auto reread = mcp_auth::parse_www_authenticate(canonical);
-    FUZZ_CHECK(same(challenges, reread),
-               fuzz::show(input) + " gives " + describe(challenges) + "; written as " +
-                   fuzz::show(canonical) + " it gives " + describe(reread));
+    FUZZ_CHECK(same(challenges, reread), fuzz::show(input) + " gives " + describe(challenges) +
+                                             "; written as " + fuzz::show(canonical) +
+                                             " it gives " + describe(reread));
     return 0;
 }

@@ -1,6 +1,6 @@
 #pragma once
-// The loopback redirect listener (ports/callback.h; RFC 8252 §7.3): binds 127.0.0.1 before the browser
-// opens, serves exactly one accepted callback, then closes. The only server-side use of
+// The loopback redirect listener (ports/callback.h; RFC 8252 §7.3): binds 127.0.0.1 before the
+// browser opens, serves exactly one accepted callback, then closes. The only server-side use of
 // cpp-httplib.
 //
 // Another user of this machine can read a browser's command line (/proc) and reach any

@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "core/base64.h"
 #include "adapters/store/bounded.h"
-#include "core/crypto.h"
 #include "adapters/store/stores.h"
+#include "core/base64.h"
+#include "core/crypto.h"
 
 namespace mcp_auth {
 namespace {

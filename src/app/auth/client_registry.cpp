@@ -98,7 +98,7 @@ Expected<Client> ClientRegistry::client_for(const Discovery& d, const std::strin
 
 Client ClientRegistry::client_of(const TokenRecord& record) {
     Client client{record.client_id, secret_for(record.issuer, record.client_id)};
-    client.method = record.client_auth ? *record.client_auth
+    client.method = record.client_auth      ? *record.client_auth
                     : client.secret.empty() ? ClientAuth::None
                                             : ClientAuth::SecretBasic;
     return client;

@@ -21,7 +21,7 @@ namespace mcp_auth {
 struct Client {
     std::string id;
     std::string secret;
-    bool registered = false;      // came from dynamic registration (re-register on invalid_client)
+    bool registered = false;  // came from dynamic registration (re-register on invalid_client)
     ClientAuth method = ClientAuth::None;  // how it authenticates at the token endpoint
 };
 
