@@ -4,7 +4,7 @@
 // see one browser tab, the authorization server one registration and one code
 // exchange (or one refresh), and every instance must get its answer.
 //
-// How mcp-auth coordinates (src/auth.cpp, src/process_lock_posix.cpp): the
+// How mcp-auth coordinates (src/app/auth/login_coordinator.h, src/platform/process_lock.h): the
 // instance that takes the per-server login lock starts a detached login agent
 // (`mcp-auth login <url> --force --agent-lock-fd 3`, own session) that inherits
 // the lock and does the browser login; every instance waits for the lock to

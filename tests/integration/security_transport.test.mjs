@@ -254,7 +254,7 @@ describe('transport: bounded replies (findings 8 and 9)', { skip: bin.skip, conc
   });
 
   // Expects the auth layer to give every AS/metadata exchange a total deadline derived from
-  // --timeout (auth.cpp: total_timeout = read_timeout unless set): here 3 s.
+  // --timeout (app/auth/authenticator.cpp: total_timeout = read_timeout unless set): here 3 s.
   it('a resource-metadata host that drips one byte every 500 ms: discovery fails in bounded time', { timeout: 40000 }, async () => {
     const drip = await startRaw('drip', ['--interval-ms', '500']);
     const server = http.createServer((req, res) => {
