@@ -11,11 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& doc, const char* key) {
-    auto it = doc.find(key);
-    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // A time in epoch seconds, clamped to [0, year 9999]: a damaged or hostile record must not
 // overflow the arithmetic on it.
 long long num(const json& doc, const char* key) {
@@ -99,22 +94,22 @@ std::optional<TokenRecord> TokenRecord::from_json(const std::string& text) {
     json doc = parse_json(text);
     if (!doc.is_object()) return std::nullopt;
     TokenRecord r;
-    r.server = str(doc, "server");
-    r.issuer = str(doc, "issuer");
-    r.client_id = str(doc, "client_id");
+    r.server = string_member(doc, "server");
+    r.issuer = string_member(doc, "issuer");
+    r.client_id = string_member(doc, "client_id");
     // A grant this version does not know is kept as a browser login (what it can renew).
-    r.grant = grant_from_name(str(doc, "grant")).value_or(Grant::AuthorizationCode);
-    r.access_token = str(doc, "access_token");
-    r.refresh_token = str(doc, "refresh_token");
-    r.scope = str(doc, "scope");
-    r.requested_scope = str(doc, "requested_scope");
-    r.identity = str(doc, "identity");
+    r.grant = grant_from_name(string_member(doc, "grant")).value_or(Grant::AuthorizationCode);
+    r.access_token = string_member(doc, "access_token");
+    r.refresh_token = string_member(doc, "refresh_token");
+    r.scope = string_member(doc, "scope");
+    r.requested_scope = string_member(doc, "requested_scope");
+    r.identity = string_member(doc, "identity");
     r.expires_at = num(doc, "expires_at");
     r.obtained_at = num(doc, "obtained_at");
-    r.token_endpoint = str(doc, "token_endpoint");
-    r.revocation_endpoint = str(doc, "revocation_endpoint");
-    r.resource = str(doc, "resource");
-    r.client_auth = client_auth_from_name(str(doc, "client_auth"));
+    r.token_endpoint = string_member(doc, "token_endpoint");
+    r.revocation_endpoint = string_member(doc, "revocation_endpoint");
+    r.resource = string_member(doc, "resource");
+    r.client_auth = client_auth_from_name(string_member(doc, "client_auth"));
     if (r.server.empty() || r.access_token.empty()) return std::nullopt;
     return r;
 }
@@ -143,8 +138,9 @@ json ClientRecord::to_json() const {
 std::optional<ClientRecord> ClientRecord::from_json(const std::string& text) {
     json doc = parse_json(text);
     if (!doc.is_object()) return std::nullopt;
-    ClientRecord r{str(doc, "issuer"), str(doc, "client_id"), str(doc, "client_secret"),
-                   str(doc, "redirect_uri"), str(doc, "auth_method")};
+    ClientRecord r{string_member(doc, "issuer"), string_member(doc, "client_id"),
+                   string_member(doc, "client_secret"), string_member(doc, "redirect_uri"),
+                   string_member(doc, "auth_method")};
     if (r.client_id.empty()) return std::nullopt;
     return r;
 }

@@ -29,4 +29,20 @@ nlohmann::json parse_json(std::string_view text, size_t max_depth) {
     return nlohmann::json::parse(text, nullptr, false);
 }
 
+std::string string_member(const nlohmann::json& doc, const char* key) {
+    if (!doc.is_object()) return {};
+    auto it = doc.find(key);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> string_list_member(const nlohmann::json& doc, const char* key) {
+    std::vector<std::string> out;
+    if (!doc.is_object()) return out;
+    auto it = doc.find(key);
+    if (it == doc.end() || !it->is_array()) return out;
+    for (const auto& v : *it)
+        if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+}
+
 }  // namespace mcp_auth

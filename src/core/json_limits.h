@@ -4,7 +4,9 @@
 // overflow the stack later, far from where it arrived. Every parse of bytes a server, an
 // authorization server or a stored record sent goes through parse_json. Pure logic.
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,5 +22,11 @@ bool json_text_deeper_than(std::string_view text, size_t limit);
 // Parses `text`. Text that is not JSON, or nests deeper than `max_depth`, gives a discarded
 // value (is_discarded()), as json::parse(text, nullptr, false) does for bad JSON.
 nlohmann::json parse_json(std::string_view text, size_t max_depth = kMaxJsonDepth);
+
+// Reading members of such a document, whatever it holds: the member `key` of `doc` when it
+// is a string, else "" (absent, another type, or `doc` not an object).
+std::string string_member(const nlohmann::json& doc, const char* key);
+// The strings of the array member `key` (other elements skipped); empty when absent.
+std::vector<std::string> string_list_member(const nlohmann::json& doc, const char* key);
 
 }  // namespace mcp_auth

@@ -12,20 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> string_list(const json& doc, const char* key) {
-    std::vector<std::string> out;
-    auto it = doc.find(key);
-    if (it == doc.end() || !it->is_array()) return out;
-    for (const auto& v : *it)
-        if (v.is_string()) out.push_back(v.get<std::string>());
-    return out;
-}
-
-std::string string_field(const json& doc, const char* key) {
-    auto it = doc.find(key);
-    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string strip_trailing_slash(std::string path) {
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     return path;
@@ -50,9 +36,9 @@ Expected<ResourceMetadata> parse_resource_metadata(std::string_view body, const 
         return make_error(ErrorKind::Invalid,
                           "the protected resource metadata is not a JSON object");
     ResourceMetadata meta;
-    meta.resource = string_field(doc, "resource");
-    meta.authorization_servers = string_list(doc, "authorization_servers");
-    meta.scopes_supported = string_list(doc, "scopes_supported");
+    meta.resource = string_member(doc, "resource");
+    meta.authorization_servers = string_list_member(doc, "authorization_servers");
+    meta.scopes_supported = string_list_member(doc, "scopes_supported");
     if (meta.resource.empty())
         return make_error(ErrorKind::Invalid,
                           "the protected resource metadata has no \"resource\"");
@@ -120,27 +106,27 @@ Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std:
         return make_error(ErrorKind::Invalid,
                           "the authorization server metadata is not a JSON object");
     ServerMetadata meta;
-    meta.issuer = string_field(doc, "issuer");
+    meta.issuer = string_member(doc, "issuer");
     if (meta.issuer != issuer)
         return make_error(ErrorKind::Invalid,
                           "the authorization server metadata names the issuer \"" + meta.issuer +
                               "\" but was found for \"" + issuer +
                               "\"; refusing it (RFC 8414 §3.3)");
-    meta.authorization_endpoint = string_field(doc, "authorization_endpoint");
-    meta.token_endpoint = string_field(doc, "token_endpoint");
-    meta.registration_endpoint = string_field(doc, "registration_endpoint");
-    meta.revocation_endpoint = string_field(doc, "revocation_endpoint");
-    meta.scopes_supported = string_list(doc, "scopes_supported");
-    meta.grant_types_supported = string_list(doc, "grant_types_supported");
+    meta.authorization_endpoint = string_member(doc, "authorization_endpoint");
+    meta.token_endpoint = string_member(doc, "token_endpoint");
+    meta.registration_endpoint = string_member(doc, "registration_endpoint");
+    meta.revocation_endpoint = string_member(doc, "revocation_endpoint");
+    meta.scopes_supported = string_list_member(doc, "scopes_supported");
+    meta.grant_types_supported = string_list_member(doc, "grant_types_supported");
     meta.token_endpoint_auth_methods_supported =
-        string_list(doc, "token_endpoint_auth_methods_supported");
+        string_list_member(doc, "token_endpoint_auth_methods_supported");
     auto iss = doc.find("authorization_response_iss_parameter_supported");
     meta.iss_parameter_supported = iss != doc.end() && iss->is_boolean() && iss->get<bool>();
     auto cimd = doc.find("client_id_metadata_document_supported");
     meta.client_id_metadata_document_supported =
         cimd != doc.end() && cimd->is_boolean() && cimd->get<bool>();
 
-    auto methods = string_list(doc, "code_challenge_methods_supported");
+    auto methods = string_list_member(doc, "code_challenge_methods_supported");
     meta.s256_listed = std::find(methods.begin(), methods.end(), "S256") != methods.end();
     if (!meta.s256_listed && !(issuer_configured && methods.empty()))
         return make_error(
@@ -154,8 +140,8 @@ Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std:
                           "the authorization server metadata has no token_endpoint");
     // Endpoints mcp-auth does not use yet are checked too: a document that names a
     // loopback or plain-http JWKS or device endpoint is not one to trust with the others.
-    std::string jwks = string_field(doc, "jwks_uri");
-    std::string device = string_field(doc, "device_authorization_endpoint");
+    std::string jwks = string_member(doc, "jwks_uri");
+    std::string device = string_member(doc, "device_authorization_endpoint");
     for (auto [url, what] : {std::pair{&meta.authorization_endpoint, "authorization endpoint"},
                              std::pair{&meta.token_endpoint, "token endpoint"},
                              std::pair{&meta.registration_endpoint, "registration endpoint"},

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/crypto.h"
+#include "core/json_limits.h"
 
 namespace mcp_auth::oauth {
 
@@ -157,7 +158,7 @@ QueryParams revocation_form(const std::string& token, const std::string& token_t
 }
 
 Expected<TokenSet> parse_token_response(int status, std::string_view body, long long now) {
-    json doc = json::parse(body, nullptr, false);
+    json doc = parse_json(body);  // bounded in depth, like every document from the network
     if (status != 200) {
         std::string error = doc.is_object() && doc.contains("error") && doc["error"].is_string()
                                 ? doc["error"].get<std::string>()
@@ -175,10 +176,7 @@ Expected<TokenSet> parse_token_response(int status, std::string_view body, long 
     if (doc.is_discarded() || !doc.is_object())
         return make_error(ErrorKind::Network, "the token endpoint's reply is not a JSON object");
     TokenSet tokens;
-    auto str = [&](const char* key) {
-        auto it = doc.find(key);
-        return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
+    auto str = [&](const char* key) { return string_member(doc, key); };
     tokens.access_token = str("access_token");
     tokens.token_type = str("token_type");
     tokens.refresh_token = str("refresh_token");
@@ -223,7 +221,7 @@ json registration_request(const std::string& redirect_uri) {
 }
 
 Expected<RegisteredClient> parse_registration_response(int status, std::string_view body) {
-    json doc = json::parse(body, nullptr, false);
+    json doc = parse_json(body);  // bounded in depth, like every document from the network
     if (status != 200 && status != 201) {
         std::string text = "client registration failed with HTTP " + std::to_string(status);
         if (doc.is_object() && doc.contains("error") && doc["error"].is_string())
