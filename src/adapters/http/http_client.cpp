@@ -69,14 +69,33 @@ bool wait_for(socket_t sock, short events, time_t sec, time_t usec) {
     return rc > 0;
 }
 
+// What mcp-auth's own streams share: the connected socket, and no addresses to report
+// (cpp-httplib asks for them only on the server side).
+class SocketStream : public httplib::Stream {
+public:
+    explicit SocketStream(socket_t sock) : sock_(sock) {}
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        ip.clear();
+        port = 0;
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        ip.clear();
+        port = 0;
+    }
+    socket_t socket() const override { return sock_; }
+
+protected:
+    socket_t sock_;
+};
+
 // A plain TCP stream without a poll before every operation: the socket is blocking, with
 // SO_RCVTIMEO/SO_SNDTIMEO set to the client's timeouts when it was opened (see
 // BoundedClient::create_and_connect_socket), so a read or write that waits too long
 // still fails, and cpp-httplib's stop() (shutdown) still wakes it. Reads go through a
 // small buffer: cpp-httplib reads the head a byte at a time.
-class PlainStream final : public httplib::Stream {
+class PlainStream final : public SocketStream {
 public:
-    PlainStream(socket_t sock, time_t rs, time_t ru) : sock_(sock), rs_(rs), ru_(ru) {}
+    PlainStream(socket_t sock, time_t rs, time_t ru) : SocketStream(sock), rs_(rs), ru_(ru) {}
     bool is_readable() const override { return off_ < len_ || wait_for(sock_, POLLIN, rs_, ru_); }
     // Nothing to wait for: a write that cannot proceed fails after the send timeout.
     bool is_writable() const override { return true; }
@@ -120,15 +139,6 @@ public:
         }
         return true;
     }
-    void get_remote_ip_and_port(std::string& ip, int& port) const override {
-        ip.clear();
-        port = 0;
-    }
-    void get_local_ip_and_port(std::string& ip, int& port) const override {
-        ip.clear();
-        port = 0;
-    }
-    socket_t socket() const override { return sock_; }
 
 private:
     ssize_t receive(char* ptr, size_t size) {
@@ -137,7 +147,6 @@ private:
         while (n < 0 && errno == EINTR);
         return n;
     }
-    socket_t sock_;
     time_t rs_, ru_;
     char buf_[4096];
     size_t off_ = 0, len_ = 0;
@@ -218,10 +227,10 @@ private:
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 // A TLS stream like cpp-httplib's own (whose class the shared library does not export):
 // SSL_read/SSL_write on the connected socket, each wait bounded by the client's timeouts.
-class TlsStream final : public httplib::Stream {
+class TlsStream final : public SocketStream {
 public:
     TlsStream(socket_t sock, SSL* ssl, time_t rs, time_t ru, time_t ws, time_t wu)
-        : sock_(sock), ssl_(ssl), rs_(rs), ru_(ru), ws_(ws), wu_(wu) {
+        : SocketStream(sock), ssl_(ssl), rs_(rs), ru_(ru), ws_(ws), wu_(wu) {
         SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
     }
     bool is_readable() const override { return wait_for(sock_, POLLIN, rs_, ru_); }
@@ -256,15 +265,6 @@ public:
         }
         return write_all(a, an) && write_all(b, bn);
     }
-    void get_remote_ip_and_port(std::string& ip, int& port) const override {
-        ip.clear();
-        port = 0;
-    }
-    void get_local_ip_and_port(std::string& ip, int& port) const override {
-        ip.clear();
-        port = 0;
-    }
-    socket_t socket() const override { return sock_; }
 
 private:
     bool write_all(const char* p, size_t n) {
@@ -276,7 +276,6 @@ private:
         }
         return true;
     }
-    socket_t sock_;
     SSL* ssl_;
     time_t rs_, ru_, ws_, wu_;
     std::string joined_;
