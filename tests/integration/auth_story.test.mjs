@@ -22,14 +22,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  relayBinary, missingCommands, startOAuthPair, keyringSession, runCommand, tempDir, readJsonLines, killAll,
+  relayBinary, skipOutsideCI, missingCommands, startOAuthPair, keyringSession, runCommand, tempDir, readJsonLines, killAll,
   withTimeout, waitUntil, sleep, toolText, SCRIPTED_BROWSER, CHROMIUM_BROWSER,
 } from './lib.mjs';
 
 const bin = relayBinary();
 // The keyring sessions need these (Debian: dbus-user-session gnome-keyring libsecret-tools).
 const missingTools = missingCommands(['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool']);
-const skip = bin.skip || (missingTools.length > 0 && `not installed: ${missingTools.join(', ')}`);
+const skip = skipOutsideCI(bin.skip || (missingTools.length > 0 && `not installed: ${missingTools.join(', ')}`));
 const CALL = { timeout: 60000 }; // SDK request options: a call may include a browser login
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const KEYCHAIN_WORDS = /keychain|keyring|secret service/i;
@@ -490,7 +490,7 @@ describe('OAuth story, Cognito-like AS (--client-id, --issuer, --scope)', { skip
 // ---------------------------------------------------------------------------
 // A real browser: headless Chromium through the login and consent pages
 
-describe('login with headless Chromium', { skip: skip || (!existsSync(CHROMIUM) && `${CHROMIUM} not installed`), concurrency: false }, () => {
+describe('login with headless Chromium', { skip: skip || skipOutsideCI(!existsSync(CHROMIUM) && `${CHROMIUM} not installed`), concurrency: false }, () => {
   let mcp;
   let browser;
 

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
-  relayBinary, missingCommands, spawnRelay, startMcpServer, startFaultServer, startSdkFaultServer,
+  relayBinary, skipOutsideCI, missingCommands, spawnRelay, startMcpServer, startFaultServer, startSdkFaultServer,
   startHttpsMcpServer, startConnectProxy, startHostileAuthServer, makeTestPki, isolatedEnv, oauthEnv,
   runCrashChecked, runCommand, deadPort, killAll, sleep, tempDir, freshId, toolText, nonJsonRpcLines,
   initializeRequest, initializedNotification, assertRpcError, assertNoSecrets, assertCleanEnd, tokenFingerprint, observe, hostileBrowserEnv,
@@ -25,7 +25,7 @@ import {
 import { namedHosts, prerequisite as namedHostsPrerequisite } from './named-hosts.mjs';
 
 const bin = relayBinary();
-const noOpenssl = missingCommands(['openssl']).length > 0 && 'openssl not installed';
+const noOpenssl = skipOutsideCI(missingCommands(['openssl']).length > 0 && 'openssl not installed');
 
 const ping = (id) => ({ jsonrpc: '2.0', id, method: 'ping' });
 const echoCall = (id, text) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });

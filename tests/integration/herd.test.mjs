@@ -26,13 +26,13 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  relayBinary, missingCommands, startOAuthPair, keyringSession, runCommand, spawnRelay, tempDir, readJsonLines,
+  relayBinary, skipOutsideCI, missingCommands, startOAuthPair, keyringSession, runCommand, spawnRelay, tempDir, readJsonLines,
   killAll, withTimeout, waitUntil, sleep, toolText, freshId, initializeRequest, initializedNotification, SCRIPTED_BROWSER,
 } from './lib.mjs';
 
 const bin = relayBinary();
 const missingTools = missingCommands(['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool']);
-const skip = bin.skip || (missingTools.length > 0 && `not installed: ${missingTools.join(', ')}`);
+const skip = skipOutsideCI(bin.skip || (missingTools.length > 0 && `not installed: ${missingTools.join(', ')}`));
 
 const HERD = 5;
 const REPETITIONS = 5;

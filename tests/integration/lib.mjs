@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { it } from 'node:test';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '..', '..');
@@ -41,7 +42,7 @@ export function relayBinary() {
     return { path, skip: false };
   }
   if (existsSync(DEFAULT_BIN)) return { path: DEFAULT_BIN, skip: false };
-  return { path: DEFAULT_BIN, skip: `mcp-auth binary not found (set MCP_AUTH_BIN or build ${DEFAULT_BIN})` };
+  return { path: DEFAULT_BIN, skip: skipOutsideCI(`mcp-auth binary not found (set MCP_AUTH_BIN or build ${DEFAULT_BIN})`) };
 }
 
 // ---------------------------------------------------------------------------
@@ -67,6 +68,22 @@ export async function waitUntil(fn, ms, label = 'condition', stepMs = 25) {
     if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
     await sleep(stepMs);
   }
+}
+
+/**
+ * A suite's `skip` value for a missing prerequisite (`why`, or false when there is none).
+ * Outside CI the suite is skipped with the reason. Under CI=true nothing is skipped
+ * silently: the file gets a failing test that names what is missing, and the suite itself
+ * is skipped (its tests could only fail in obscure ways).
+ */
+export function skipOutsideCI(why) {
+  if (!why) return false;
+  if (process.env.CI) {
+    it(`prerequisites are installed (CI=true): ${why}`, () => {
+      assert.fail(`${why}: under CI=true this suite must run (see packaging/install-deps.sh)`);
+    });
+  }
+  return why;
 }
 
 /** Deterministic ASCII payload of exactly `n` bytes, used by the `big` tool and checked by tests. */
