@@ -10,6 +10,7 @@
 #include "adapters/http/http_client.h"
 #include "adapters/loopback/callback_listener.h"
 #include "adapters/store/stores.h"
+#include "cli/version.h"
 #include "platform/clock.h"
 #include "platform/line_writer.h"
 #include "platform/paths.h"

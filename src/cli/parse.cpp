@@ -10,10 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/options.h"
-
-#ifndef MCP_AUTH_VERSION
-#define MCP_AUTH_VERSION "0.0.0"
-#endif
+#include "cli/version.h"
 
 namespace mcp_auth {
 namespace {
