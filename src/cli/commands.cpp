@@ -3,14 +3,13 @@
 namespace mcp_auth {
 
 std::optional<Url> server_url(const std::string& text, bool allow_http, bool warn_query, Log& log) {
-    std::string error;
-    auto url = parse_url(text, &error);
+    auto url = parse_url(text);
     if (!url) {
-        log.error("invalid server URL \"" + display_url(text) + "\": " + error);
+        log.error("invalid server URL \"" + display_url(text) + "\": " + url.error().message);
         return std::nullopt;
     }
-    if (auto refusal = check_url_policy(*url, allow_http); !refusal.empty()) {
-        log.error(refusal);
+    if (auto allowed = check_url_policy(*url, allow_http); !allowed) {
+        log.error(allowed.error().message);
         return std::nullopt;
     }
     if (warn_query && url->target.find('?') != std::string::npos)
@@ -18,14 +17,13 @@ std::optional<Url> server_url(const std::string& text, bool allow_http, bool war
                  " has a query string. If it holds a credential (an API key), it is sent to "
                  "the server and its authorization server and kept with the login; pass "
                  "credentials with --header \"Name: ${VARIABLE}\" instead.");
-    return url;
+    return *url;
 }
 
 std::optional<std::string> stored_server_key(const std::string& text, Log& log) {
-    std::string error;
-    auto url = parse_url(text, &error);
+    auto url = parse_url(text);
     if (!url) {
-        log.error("invalid server URL \"" + display_url(text) + "\": " + error);
+        log.error("invalid server URL \"" + display_url(text) + "\": " + url.error().message);
         return std::nullopt;
     }
     return url->to_string();

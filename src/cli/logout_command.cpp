@@ -28,8 +28,7 @@ int run_logout(const LogoutCommand& command, Wiring& wiring) {
         }
         for (const auto& r : *logins) {
             if (!command.all && r.server != wanted) continue;
-            std::string why;
-            auto url = parse_url(r.server, &why);
+            auto url = parse_url(r.server);
             if (!url) continue;
             Authenticator auth(wiring.auth_options(*url, LoginOptions{}),
                                wiring.auth_context(*store, wiring.terminal_browser()));

@@ -42,11 +42,11 @@ Expected<ResourceMetadata> parse_resource_metadata(std::string_view body, const 
     if (meta.resource.empty())
         return make_error(ErrorKind::Invalid,
                           "the protected resource metadata has no \"resource\"");
-    std::string error;
-    auto resource = parse_url(meta.resource, &error);
+    auto resource = parse_url(meta.resource);
     if (!resource)
         return make_error(ErrorKind::Invalid,
-                          "the protected resource metadata names an invalid resource: " + error);
+                          "the protected resource metadata names an invalid resource: " +
+                              resource.error().message);
     std::string rpath = strip_trailing_slash(resource->path());
     std::string spath = strip_trailing_slash(server.path());
     bool covers = rpath == "/" || spath == rpath || spath.rfind(rpath + "/", 0) == 0;
@@ -63,8 +63,7 @@ Expected<ResourceMetadata> parse_resource_metadata(std::string_view body, const 
 }
 
 std::vector<std::string> server_metadata_urls(const std::string& issuer) {
-    std::string error;
-    auto url = parse_url(issuer, &error);
+    auto url = parse_url(issuer);
     if (!url) return {};
     std::string base = Url{url->scheme, url->host, url->port, "/"}.to_string();
     std::string path = strip_trailing_slash(url->path());
@@ -79,22 +78,22 @@ std::vector<std::string> server_metadata_urls(const std::string& issuer) {
 
 Status check_endpoint(const std::string& url, const Url& anchor, bool allow_http,
                       const char* what) {
-    std::string error;
-    auto parsed = parse_url(url, &error);
+    auto parsed = parse_url(url);
     if (!parsed)
-        return make_error(ErrorKind::Invalid, std::string("the ") + what + " is invalid: " + error);
-    if (auto refusal = check_url_from_server(*parsed, anchor, allow_http); !refusal.empty())
         return make_error(ErrorKind::Invalid,
-                          std::string("the ") + what + " is refused: " + refusal);
+                          std::string("the ") + what + " is invalid: " + parsed.error().message);
+    if (auto allowed = check_url_from_server(*parsed, anchor, allow_http); !allowed)
+        return make_error(ErrorKind::Invalid,
+                          std::string("the ") + what + " is refused: " + allowed.error().message);
     return Ok{};
 }
 
 Expected<ServerMetadata> parse_server_metadata(std::string_view body, const std::string& issuer,
                                                bool issuer_configured) {
-    std::string error;
-    auto anchor = parse_url(issuer, &error);
+    auto anchor = parse_url(issuer);
     if (!anchor)
-        return make_error(ErrorKind::Invalid, "the issuer \"" + issuer + "\" is invalid: " + error);
+        return make_error(ErrorKind::Invalid,
+                          "the issuer \"" + issuer + "\" is invalid: " + anchor.error().message);
     return parse_server_metadata(body, issuer, issuer_configured, *anchor, false);
 }
 

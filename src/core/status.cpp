@@ -24,8 +24,7 @@ std::string plural(long long n, const char* unit) {
 
 // The server URL for people: the query (which may hold a credential) hidden.
 std::string shown_server(const std::string& server) {
-    std::string why;
-    if (auto url = parse_url(server, &why)) return url->display();
+    if (auto url = parse_url(server)) return url->display();
     return server.substr(0, server.find('?'));
 }
 

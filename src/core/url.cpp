@@ -273,31 +273,35 @@ std::string Url::authority() const {
     return host + ":" + std::to_string(port);
 }
 
-std::string check_request_target(std::string_view target) {
-    if (target.empty() || target.front() != '/') return "the request target must start with '/'";
+Status check_request_target(std::string_view target) {
+    auto refuse = [](std::string why) { return make_error(ErrorKind::Invalid, std::move(why)); };
+    if (target.empty() || target.front() != '/')
+        return refuse("the request target must start with '/'");
     if (target.size() > kMaxUrlLength)
-        return "the request target is longer than " + std::to_string(kMaxUrlLength) + " bytes";
+        return refuse("the request target is longer than " + std::to_string(kMaxUrlLength) +
+                      " bytes");
     for (size_t i = 0; i < target.size(); ++i) {
         char c = target[i];
         if (c == '%') {
             if (i + 2 >= target.size() || !is_hex(target[i + 1]) || !is_hex(target[i + 2]))
-                return "the path or query has a '%' not followed by two hex digits (write a "
-                       "literal % as %25)";
+                return refuse(
+                    "the path or query has a '%' not followed by two hex digits (write a "
+                    "literal % as %25)");
             i += 2;
         } else if (!is_target_char(c)) {
-            return "the path or query contains " + describe_byte(static_cast<unsigned char>(c)) +
-                   " (byte " + std::to_string(i + 1) +
-                   "); characters outside RFC 3986 must be percent-encoded, like %20 for a "
-                   "space";
+            return refuse("the path or query contains " +
+                          describe_byte(static_cast<unsigned char>(c)) + " (byte " +
+                          std::to_string(i + 1) +
+                          "); characters outside RFC 3986 must be percent-encoded, like %20 "
+                          "for a space");
         }
     }
-    return {};
+    return Ok{};
 }
 
-std::optional<Url> parse_url(std::string_view text, std::string* error) {
-    auto fail = [&](std::string why) -> std::optional<Url> {
-        if (error) *error = std::move(why);
-        return std::nullopt;
+Expected<Url> parse_url(std::string_view text) {
+    auto fail = [&](std::string why) -> Expected<Url> {
+        return make_error(ErrorKind::Invalid, std::move(why));
     };
     if (text.size() > kMaxUrlLength)
         return fail("the URL is longer than " + std::to_string(kMaxUrlLength) + " bytes");
@@ -352,7 +356,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
     } else {
         url.port = url.scheme == "https" ? 443 : 80;
     }
-    if (std::string why = check_request_target(url.target); !why.empty()) return fail(why);
+    if (auto target = check_request_target(url.target); !target) return target.error();
     return url;
 }
 
@@ -368,11 +372,12 @@ bool is_loopback_host(std::string_view host) {
     return h.v4 && is_loopback_v4(*h.v4);
 }
 
-std::string check_url_policy(const Url& url, bool allow_http) {
-    if (url.scheme == "https" || allow_http || is_loopback_host(url.host)) return {};
-    return "refusing plain http to " + url.host +
-           ": tokens and messages would cross the network unencrypted. Use an https:// URL, "
-           "or pass --allow-http if you really mean it";
+Status check_url_policy(const Url& url, bool allow_http) {
+    if (url.scheme == "https" || allow_http || is_loopback_host(url.host)) return Ok{};
+    return make_error(ErrorKind::Invalid,
+                      "refusing plain http to " + url.host +
+                          ": tokens and messages would cross the network unencrypted. Use an "
+                          "https:// URL, or pass --allow-http if you really mean it");
 }
 
 bool is_link_local_host(std::string_view host) {
@@ -388,20 +393,23 @@ bool is_link_local_host(std::string_view host) {
     return h.v4 && is_link_local_v4(*h.v4);
 }
 
-std::string check_url_from_server(const Url& url, const Url& anchor, bool allow_http) {
+Status check_url_from_server(const Url& url, const Url& anchor, bool allow_http) {
+    auto refuse = [&](const std::string& why) {
+        return make_error(ErrorKind::Invalid, "refusing " + url.display() + why);
+    };
     if (is_link_local_host(url.host))
-        return "refusing " + url.display() +
-               ": it names a link-local or cloud metadata address, which mcp-auth never contacts";
+        return refuse(
+            ": it names a link-local or cloud metadata address, which mcp-auth never "
+            "contacts");
     bool anchor_local = is_loopback_host(anchor.host);
     bool url_local = is_loopback_host(url.host);
     if (url_local && !anchor_local)
-        return "refusing " + url.display() + ": " + anchor.display() +
-               " is not on this machine, so it may not send mcp-auth to this machine's own "
-               "services";
+        return refuse(": " + anchor.display() +
+                      " is not on this machine, so it may not send mcp-auth to this machine's "
+                      "own services");
     if (url.scheme != "https" && !allow_http && !(anchor_local && url_local))
-        return "refusing " + url.display() +
-               ": it is not https, and credentials never cross the network unencrypted";
-    return {};
+        return refuse(": it is not https, and credentials never cross the network unencrypted");
+    return Ok{};
 }
 
 }  // namespace mcp_auth
@@ -423,8 +431,7 @@ std::string Url::display() const {
 }
 
 std::string display_url(std::string_view text) {
-    std::string why;
-    if (auto url = parse_url(text, &why)) return url->display();
+    if (auto url = parse_url(text)) return url->display();
     constexpr size_t kShown = 120;
     size_t q = text.find('?');
     std::string shown(text.substr(0, std::min(q, kShown)));
@@ -592,9 +599,8 @@ std::optional<ProxySetting> proxy_for(const Url& target,
             proxy.password = percent_decode(userinfo.substr(colon + 1), false);
         value.erase(scheme_end, at - scheme_end + 1);
     }
-    std::string error;
-    auto url = parse_url(value, &error);
-    if (!url) return unusable("is not a valid proxy URL (" + error + ")");
+    auto url = parse_url(value);
+    if (!url) return unusable("is not a valid proxy URL (" + url.error().message + ")");
     proxy.host = url->host;
     proxy.port = url->port;
     return proxy;

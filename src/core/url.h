@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/expected.h"
+
 namespace mcp_auth {
 
 struct Url {
@@ -81,19 +83,19 @@ inline constexpr size_t kMaxHostLength = 253;
 // query, cut to 120 bytes (it may be a 30 kB attack). The Log escapes control bytes.
 std::string display_url(std::string_view text);
 
-// Parses an absolute http(s) URL. Returns nullopt with `error` set on anything else:
+// Parses an absolute http(s) URL. Fails (Invalid, saying what is wrong) on anything else:
 // other schemes, user-info, fragments, bad ports, a path or query with characters outside
 // RFC 3986 (controls, spaces, quotes, non-ASCII, '%' not followed by two hex digits: they
 // must be percent-encoded), a host that is not a DNS name (letters, digits, '-', '.', '_';
 // at most 253 characters) or an IPv6 literal of hex digits, ':' and '.' (no zone id), a
 // numeric host other than a dotted quad (2130706433, 0x7f.1, 127.1, 0177.0.0.1 are
 // ambiguous), or more than kMaxUrlLength bytes. Error messages never quote raw bytes.
-std::optional<Url> parse_url(std::string_view text, std::string* error);
+Expected<Url> parse_url(std::string_view text);
 
-// "" when `target` can go on an HTTP request line as is: it starts with '/' and holds only
-// RFC 3986 path and query characters (percent-encoded otherwise); else the reason. The
-// HTTP adapter checks every request against it at send time.
-std::string check_request_target(std::string_view target);
+// Ok when `target` can go on an HTTP request line as is: it starts with '/' and holds only
+// RFC 3986 path and query characters (percent-encoded otherwise); else Invalid with the
+// reason. The HTTP adapter checks every request against it at send time.
+Status check_request_target(std::string_view target);
 
 // True for hosts that can only be reached on this machine: localhost, *.localhost (a
 // trailing dot too), 127.0.0.0/8 and 0.0.0.0/8 in any numeric form, [::1] and [::] in any
@@ -106,14 +108,14 @@ bool is_loopback_host(std::string_view host);
 bool is_link_local_host(std::string_view host);
 
 // The policy for URLs the user names (the server URL, --issuer): https always; http only
-// for loopback hosts unless `allow_http`. Returns "" when allowed, else a user-facing reason.
-std::string check_url_policy(const Url& url, bool allow_http);
+// for loopback hosts unless `allow_http`. Invalid, with a user-facing reason, otherwise.
+Status check_url_policy(const Url& url, bool allow_http);
 
 // The policy for a URL a server or authorization server sent (metadata endpoints, a 401's
 // resource_metadata, endpoints kept from such a document): on top of check_url_policy it
 // must stay within the trust of `anchor`, the URL the user named: never link-local, and on
 // loopback (so plain http without `allow_http`) only when `anchor` itself is on loopback.
-// Returns "" when allowed, else a user-facing reason.
-std::string check_url_from_server(const Url& url, const Url& anchor, bool allow_http);
+// Invalid, with a user-facing reason, when it does not.
+Status check_url_from_server(const Url& url, const Url& anchor, bool allow_http);
 
 }  // namespace mcp_auth

@@ -68,7 +68,7 @@ std::vector<std::string> str_list(const json& doc, const char* key) {
 
 std::optional<mcp_auth::Url> url(const std::string& text) {
     std::string error;
-    auto u = mcp_auth::parse_url(text, &error);
+    auto u = mcp_auth::parse_url(text);
     if (!u) FUZZ_CHECK(!error.empty(), "parse_url fails without a reason: " + fuzz::show(text));
     return u;
 }

@@ -56,7 +56,7 @@ std::string_view line(std::string_view input, int n) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view input(reinterpret_cast<const char*>(data), size);
     std::string error;
-    auto url = mcp_auth::parse_url(input, &error);
+    auto url = mcp_auth::parse_url(input);
     if (!url) {
         FUZZ_CHECK(!error.empty(), fuzz::show(input));
         FUZZ_CHECK(no_controls(error), fuzz::show(input) + " gives " + fuzz::show(error));
@@ -65,9 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(printable_no_space(text), fuzz::show(input) + " gives " + fuzz::show(text));
         FUZZ_CHECK(text.size() <= input.size() + 1, fuzz::show(text));
         FUZZ_CHECK(url->host.size() <= mcp_auth::kMaxHostLength + 1, describe(*url));
-        FUZZ_CHECK(mcp_auth::check_request_target(url->target).empty(),
+        FUZZ_CHECK(mcp_auth::check_request_target(url->target).ok(),
                    describe(*url) + ": " + mcp_auth::check_request_target(url->target));
-        auto again = mcp_auth::parse_url(text, &error);
+        auto again = mcp_auth::parse_url(text);
         FUZZ_CHECK(again, fuzz::show(text) + " does not re-parse: " + error);
         FUZZ_CHECK(same(*url, *again), describe(*url) + " re-parses as " + describe(*again));
         std::string shown = url->display();  // may end in "?…" (UTF-8), never anything else
@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (n == "NO_PROXY") return no_proxy;
         return std::string();
     };
-    Url target = url ? *url : *mcp_auth::parse_url("https://mcp.example.com/mcp", &error);
+    Url target = url ? *url : *mcp_auth::parse_url("https://mcp.example.com/mcp");
     for (int i = 0; i < 2; ++i) {
         auto setting = mcp_auth::proxy_for(target, env);  // must not throw
         if (setting && !setting->error.empty()) {

@@ -53,7 +53,8 @@ bool SystemBrowser::open(const std::string& url) {
     // of RFC 3986 characters could be taken for a file to open or an option.
     std::string why;
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) why = "not http(s)";
-    if (why.empty() && !parse_url(url, &why)) why = "invalid: " + why;
+    if (auto parsed = parse_url(url); why.empty() && !parsed)
+        why = "invalid: " + parsed.error().message;
     if (!why.empty()) {
         log_.error("refusing to open a browser on a URL that is " + why);
         return false;

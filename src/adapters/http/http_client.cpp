@@ -549,8 +549,9 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
         result.error = "refusing to send the request: its method is not an HTTP token";
         return result;
     }
-    if (std::string why = check_request_target(target); !why.empty()) {
-        result.error = "refusing to send a request to " + impl_->url.authority() + ": " + why;
+    if (auto allowed = check_request_target(target); !allowed) {
+        result.error = "refusing to send a request to " + impl_->url.authority() + ": " +
+                       allowed.error().message;
         return result;
     }
     for (const auto& h : headers) {
@@ -663,10 +664,9 @@ HttpResponse HttplibClient::fetch(const std::string& url, const std::string& met
                                   const HeaderList& headers, const std::string& body,
                                   const HttpOptions& options, size_t max_body) {
     HttpResponse response;
-    std::string error;
-    auto parsed = parse_url(url, &error);
+    auto parsed = parse_url(url);
     if (!parsed) {
-        response.error = "invalid URL: " + error;
+        response.error = "invalid URL: " + parsed.error().message;
         return response;
     }
     HttplibConnection conn(*parsed, options, env_, user_agent_);

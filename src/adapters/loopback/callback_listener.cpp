@@ -201,12 +201,11 @@ Expected<std::unique_ptr<CallbackListener>> CallbackListener::start(int port) {
 Expected<std::string> CallbackListener::start_url(const std::string& authorization_url) {
     // It reaches the browser through our redirect: only a well-formed http(s) URL, never
     // bytes that would split the response or be read as something else.
-    std::string why;
-    auto parsed = parse_url(authorization_url, &why);
+    auto parsed = parse_url(authorization_url);
     if (!parsed)
         return make_error(ErrorKind::Invalid,
                           "the authorization server's authorization endpoint is not a valid URL (" +
-                              why + "); the login was not started");
+                              parsed.error().message + "); the login was not started");
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->authorization_url = authorization_url;
     impl_->nonce = make_state();

@@ -36,9 +36,8 @@ Expected<std::string> DiscoveryClient::first_document(const std::vector<std::str
 }
 
 Url DiscoveryClient::anchor() const {
-    std::string error;
     if (!options_.issuer.empty())
-        if (auto issuer = parse_url(options_.issuer, &error)) return *issuer;
+        if (auto issuer = parse_url(options_.issuer)) return *issuer;
     return options_.server;
 }
 
@@ -52,13 +51,13 @@ Expected<oauth::ServerMetadata> DiscoveryClient::server_metadata(const std::stri
     // those, and it anchors its own endpoints. A discovered one is the server's word.
     Url anchor = options_.server;
     if (configured) {
-        std::string error;
-        auto url = parse_url(issuer, &error);
+        auto url = parse_url(issuer);
         if (!url)
+            return make_error(ErrorKind::Invalid, "the configured issuer \"" + issuer +
+                                                      "\" is invalid: " + url.error().message);
+        if (auto allowed = check_url_policy(*url, options_.allow_http); !allowed)
             return make_error(ErrorKind::Invalid,
-                              "the configured issuer \"" + issuer + "\" is invalid: " + error);
-        if (auto refusal = check_url_policy(*url, options_.allow_http); !refusal.empty())
-            return make_error(ErrorKind::Invalid, "the configured issuer: " + refusal);
+                              "the configured issuer: " + allowed.error().message);
         anchor = *url;
     } else if (auto ok = oauth::check_endpoint(
                    issuer, options_.server, options_.allow_http,

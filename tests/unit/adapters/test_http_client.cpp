@@ -51,7 +51,7 @@ public:
     }
     Url url() const {
         std::string error;
-        return *parse_url("http://127.0.0.1:" + std::to_string(port_) + "/mcp", &error);
+        return *parse_url("http://127.0.0.1:" + std::to_string(port_) + "/mcp");
     }
     std::atomic<int> accepted{0};
 

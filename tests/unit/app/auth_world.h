@@ -27,7 +27,7 @@ struct AuthWorld {
     AuthOptions options() const {
         AuthOptions o;
         std::string error;
-        o.server = *parse_url(as.server, &error);
+        o.server = *parse_url(as.server);
         return o;
     }
     // One mcp-auth process: an Authenticator on the shared store and locks.

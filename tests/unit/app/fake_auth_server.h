@@ -109,7 +109,7 @@ private:
             std::this_thread::sleep_for(refresh_delay);
         std::lock_guard<std::mutex> lock(mutex_);
         std::string error;
-        auto url = parse_url(r.url, &error);
+        auto url = parse_url(r.url);
         if (!url) return FakeReply::json(400, "{}");
         std::string path = url->path();
         if (url->host == "mcp.example" &&

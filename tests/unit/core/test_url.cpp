@@ -4,10 +4,20 @@
 
 using namespace mcp_auth;
 
+namespace {
+
+// What a refusal says ("" for a success).
+template <class T>
+std::string why(const Expected<T>& result) {
+    return result ? std::string() : result.error().message;
+}
+
+}  // namespace
+
 TEST_CASE("parse_url") {
     std::string error;
     SUBCASE("https with default port and path") {
-        auto u = parse_url("https://MCP.Example.com/mcp?x=1", &error);
+        auto u = parse_url("https://MCP.Example.com/mcp?x=1");
         REQUIRE(u);
         CHECK(u->scheme == "https");
         CHECK(u->host == "mcp.example.com");
@@ -16,27 +26,25 @@ TEST_CASE("parse_url") {
         CHECK(u->origin() == "https://mcp.example.com:443");
     }
     SUBCASE("explicit port, no path") {
-        auto u = parse_url("http://127.0.0.1:8080", &error);
+        auto u = parse_url("http://127.0.0.1:8080");
         REQUIRE(u);
         CHECK(u->port == 8080);
         CHECK(u->target == "/");
     }
     SUBCASE("IPv6 literal") {
-        auto u = parse_url("http://[::1]:3000/mcp", &error);
+        auto u = parse_url("http://[::1]:3000/mcp");
         REQUIRE(u);
         CHECK(u->host == "[::1]");
         CHECK(u->port == 3000);
     }
     SUBCASE("rejections say why") {
-        CHECK_FALSE(parse_url("ftp://x/y", &error));
-        CHECK(error.find("ftp") != std::string::npos);
-        CHECK_FALSE(parse_url("mcp.example.com/mcp", &error));
-        CHECK_FALSE(parse_url("https://user:pw@host/", &error));
-        CHECK(error.find("credentials") != std::string::npos);
-        CHECK_FALSE(parse_url("https://host:99999/", &error));
-        CHECK_FALSE(parse_url("https://host/a#frag", &error));
-        CHECK_FALSE(parse_url("https:///path", &error));
-        CHECK_FALSE(parse_url("https://a:b:443/mcp", &error));
+        CHECK(why(parse_url("ftp://x/y")).find("ftp") != std::string::npos);
+        CHECK_FALSE(parse_url("mcp.example.com/mcp"));
+        CHECK(why(parse_url("https://user:pw@host/")).find("credentials") != std::string::npos);
+        CHECK_FALSE(parse_url("https://host:99999/"));
+        CHECK_FALSE(parse_url("https://host/a#frag"));
+        CHECK_FALSE(parse_url("https:///path"));
+        CHECK_FALSE(parse_url("https://a:b:443/mcp"));
     }
 }
 
@@ -56,19 +64,19 @@ TEST_CASE("is_loopback_host") {
 
 TEST_CASE("check_url_policy") {
     std::string error;
-    CHECK(check_url_policy(*parse_url("https://mcp.example.com/mcp", &error), false).empty());
-    CHECK(check_url_policy(*parse_url("http://localhost:3000/mcp", &error), false).empty());
-    auto refusal = check_url_policy(*parse_url("http://mcp.example.com/mcp", &error), false);
-    CHECK(refusal.find("--allow-http") != std::string::npos);
-    CHECK(check_url_policy(*parse_url("http://mcp.example.com/mcp", &error), true).empty());
+    CHECK(check_url_policy(*parse_url("https://mcp.example.com/mcp"), false).ok());
+    CHECK(check_url_policy(*parse_url("http://localhost:3000/mcp"), false).ok());
+    auto refusal = check_url_policy(*parse_url("http://mcp.example.com/mcp"), false);
+    CHECK(why(refusal).find("--allow-http") != std::string::npos);
+    CHECK(check_url_policy(*parse_url("http://mcp.example.com/mcp"), true).ok());
 }
 
 TEST_CASE("Url::to_string is the canonical resource form") {
     std::string error;
-    CHECK(parse_url("HTTPS://MCP.Example.com:443/mcp", &error)->to_string() ==
+    CHECK(parse_url("HTTPS://MCP.Example.com:443/mcp")->to_string() ==
           "https://mcp.example.com/mcp");
-    CHECK(parse_url("https://mcp.example.com/", &error)->to_string() == "https://mcp.example.com");
-    CHECK(parse_url("http://127.0.0.1:8080/a/b?x=1", &error)->to_string() ==
+    CHECK(parse_url("https://mcp.example.com/")->to_string() == "https://mcp.example.com");
+    CHECK(parse_url("http://127.0.0.1:8080/a/b?x=1")->to_string() ==
           "http://127.0.0.1:8080/a/b?x=1");
 }
 
@@ -89,9 +97,9 @@ TEST_CASE("percent encoding and queries") {
 
 TEST_CASE("Url::display") {
     std::string error;
-    CHECK(parse_url("https://mcp.example.com/mcp?api_key=s3cret", &error)->display() ==
+    CHECK(parse_url("https://mcp.example.com/mcp?api_key=s3cret")->display() ==
           "https://mcp.example.com/mcp?\u2026");
-    CHECK(parse_url("https://mcp.example.com:8443/mcp", &error)->display() ==
+    CHECK(parse_url("https://mcp.example.com:8443/mcp")->display() ==
           "https://mcp.example.com:8443/mcp");
 }
 
@@ -150,9 +158,10 @@ TEST_CASE("parse_url refuses what could smuggle a request or confuse a host pars
         // Not a structured binding: CAPTURE's lambda may not name one in C++17 (clang).
         const std::string& url = refusal.first;
         const std::string& reason = refusal.second;
-        std::string error;
         CAPTURE(url);
-        CHECK_FALSE(parse_url(url, &error));
+        auto parsed = parse_url(url);
+        CHECK_FALSE(parsed);
+        std::string error = why(parsed);
         CHECK_MESSAGE(error.find(reason) != std::string::npos, error);
         for (char c : error)  // never echoes raw control bytes
             CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
@@ -177,27 +186,27 @@ TEST_CASE("parse_url accepts every RFC 3986 path and query character") {
     for (const char* url : accepted) {
         std::string error;
         CAPTURE(url);
-        auto u = parse_url(url, &error);
-        REQUIRE_MESSAGE(u, error);
-        auto again = parse_url(u->to_string(), &error);
+        auto u = parse_url(url);
+        REQUIRE_MESSAGE(u, why(u));
+        auto again = parse_url(u->to_string());
         REQUIRE(again);
         CHECK(again->to_string() == u->to_string());
-        CHECK(check_request_target(u->target).empty());
+        CHECK(check_request_target(u->target).ok());
     }
     std::string error;
-    CHECK(parse_url("http://h:/", &error)->port == 80);
-    CHECK(parse_url("https://[FD00::ABCD]/", &error)->host == "[fd00::abcd]");
+    CHECK(parse_url("http://h:/")->port == 80);
+    CHECK(parse_url("https://[FD00::ABCD]/")->host == "[fd00::abcd]");
 }
 
 TEST_CASE("check_request_target: what the adapter lets onto a request line") {
-    CHECK(check_request_target("/").empty());
-    CHECK(check_request_target("/mcp?session=%20x").empty());
-    CHECK_FALSE(check_request_target("").empty());
-    CHECK_FALSE(check_request_target("mcp").empty());
-    CHECK_FALSE(check_request_target("http://x/").empty());  // absolute form: never ours
-    CHECK_FALSE(check_request_target("/ HTTP/1.1\r\nHost: x\r\n\r\nGET /").empty());
-    CHECK_FALSE(check_request_target("/a\nb").empty());
-    CHECK_FALSE(check_request_target("/a%").empty());
+    CHECK(check_request_target("/").ok());
+    CHECK(check_request_target("/mcp?session=%20x").ok());
+    CHECK_FALSE(check_request_target("").ok());
+    CHECK_FALSE(check_request_target("mcp").ok());
+    CHECK_FALSE(check_request_target("http://x/").ok());  // absolute form: never ours
+    CHECK_FALSE(check_request_target("/ HTTP/1.1\r\nHost: x\r\n\r\nGET /").ok());
+    CHECK_FALSE(check_request_target("/a\nb").ok());
+    CHECK_FALSE(check_request_target("/a%").ok());
 }
 
 TEST_CASE("is_loopback_host is exact") {
@@ -298,44 +307,44 @@ TEST_CASE("is_link_local_host is exact") {
 TEST_CASE("check_url_from_server keeps a server's URLs within the trust of the user's URL") {
     std::string error;
     auto url = [&](const char* text) {
-        auto u = parse_url(text, &error);
-        REQUIRE_MESSAGE(u, error);
+        auto u = parse_url(text);
+        REQUIRE_MESSAGE(u, why(u));
         return *u;
     };
     Url remote = url("https://mcp.example.com/mcp");
     Url local = url("http://127.0.0.1:3000/mcp");
-    CHECK(check_url_from_server(url("https://as.example.com/token"), remote, false).empty());
-    CHECK(check_url_from_server(url("http://127.0.0.1:4000/token"), local, false).empty());
-    CHECK(check_url_from_server(url("http://[::1]:4000/token"), local, false).empty());
-    CHECK(check_url_from_server(url("https://as.example.com/t"), local, false).empty());
+    CHECK(check_url_from_server(url("https://as.example.com/token"), remote, false).ok());
+    CHECK(check_url_from_server(url("http://127.0.0.1:4000/token"), local, false).ok());
+    CHECK(check_url_from_server(url("http://[::1]:4000/token"), local, false).ok());
+    CHECK(check_url_from_server(url("https://as.example.com/t"), local, false).ok());
     // A remote server may not send mcp-auth to this machine, in any spelling of it.
     for (const char* target :
          {"http://127.0.0.1:6379/", "https://localhost/", "https://localhost./",
           "http://0.0.0.0:2375/", "http://[::]:8001/", "http://[0:0::1]/",
           "http://[::ffff:7f00:1]/", "https://app.localhost/"}) {
         CAPTURE(target);
-        auto why = check_url_from_server(url(target), remote, false);
-        CHECK(why.find("not on this machine") != std::string::npos);
+        auto refused = check_url_from_server(url(target), remote, false);
+        CHECK(why(refused).find("not on this machine") != std::string::npos);
     }
     // Never link-local, not even from a loopback server or with --allow-http.
     for (const char* target : {"http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/",
                                "http://[::ffff:169.254.169.254]/",
                                "http://metadata.google.internal/", "http://[fd00:ec2::254]/"}) {
         CAPTURE(target);
-        CHECK(check_url_from_server(url(target), local, true).find("link-local") !=
+        CHECK(why(check_url_from_server(url(target), local, true)).find("link-local") !=
               std::string::npos);
-        CHECK(check_url_from_server(url(target), remote, true).find("link-local") !=
+        CHECK(why(check_url_from_server(url(target), remote, true)).find("link-local") !=
               std::string::npos);
     }
-    CHECK(check_url_from_server(url("http://as.example.com/token"), remote, false)
+    CHECK(why(check_url_from_server(url("http://as.example.com/token"), remote, false))
               .find("not https") != std::string::npos);
-    CHECK(check_url_from_server(url("http://as.example.com/token"), remote, true).empty());
-    CHECK(
-        check_url_from_server(url("http://as.example.com/token"), local, false).find("not https") !=
-        std::string::npos);
+    CHECK(check_url_from_server(url("http://as.example.com/token"), remote, true).ok());
+    CHECK(why(check_url_from_server(url("http://as.example.com/token"), local, false))
+              .find("not https") != std::string::npos);
     // The query (maybe a credential) stays out of the message.
-    auto why = check_url_from_server(url("http://as.example.com/t?key=s3cret"), remote, false);
-    CHECK(why.find("s3cret") == std::string::npos);
+    auto refused = check_url_from_server(url("http://as.example.com/t?key=s3cret"), remote, false);
+    CHECK_FALSE(refused);
+    CHECK(why(refused).find("s3cret") == std::string::npos);
 }
 
 TEST_CASE("proxy_for") {
@@ -347,8 +356,8 @@ TEST_CASE("proxy_for") {
             return std::string();
         };
     };
-    Url remote = *parse_url("https://mcp.example.com/mcp", &error);
-    Url plain = *parse_url("http://mcp.example.com:8080/mcp", &error);
+    Url remote = *parse_url("https://mcp.example.com/mcp");
+    Url plain = *parse_url("http://mcp.example.com:8080/mcp");
     SUBCASE("https and http proxies, with credentials") {
         auto p =
             proxy_for(remote, env_of({{"HTTPS_PROXY", "http://u%40x:p%3Aw@proxy.corp:3128/"}}));
@@ -369,7 +378,7 @@ TEST_CASE("proxy_for") {
         for (const char* u : {"http://127.0.0.1:3000/mcp", "http://localhost/", "https://[::1]/",
                               "http://0.0.0.0:80/", "https://app.localhost/"}) {
             CAPTURE(u);
-            CHECK_FALSE(proxy_for(*parse_url(u, &error), env));
+            CHECK_FALSE(proxy_for(*parse_url(u), env));
         }
         CHECK(proxy_for(remote, env));
     }

@@ -26,12 +26,13 @@ Expected<TokenRecord> id_jag_login(GrantContext& g, const Discovery& d, const st
     if (!g.options.idp_token_endpoint.empty()) {
         // Named by the user (--idp-token-endpoint): the policy for such URLs. One from the
         // IdP's metadata was checked against --idp-issuer there.
-        std::string error;
-        auto url = parse_url(idp_endpoint, &error);
+        auto url = parse_url(idp_endpoint);
         if (!url)
-            return make_error(ErrorKind::Invalid, "--idp-token-endpoint is invalid: " + error);
-        if (auto refusal = check_url_policy(*url, g.options.allow_http); !refusal.empty())
-            return make_error(ErrorKind::Invalid, "--idp-token-endpoint: " + refusal);
+            return make_error(ErrorKind::Invalid,
+                              "--idp-token-endpoint is invalid: " + url.error().message);
+        if (auto allowed = check_url_policy(*url, g.options.allow_http); !allowed)
+            return make_error(ErrorKind::Invalid,
+                              "--idp-token-endpoint: " + allowed.error().message);
     }
     QueryParams exchange = {
         {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
