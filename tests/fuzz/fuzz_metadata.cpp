@@ -67,10 +67,10 @@ std::vector<std::string> str_list(const json& doc, const char* key) {
 }
 
 std::optional<mcp_auth::Url> url(const std::string& text) {
-    std::string error;
     auto u = mcp_auth::parse_url(text);
-    if (!u) FUZZ_CHECK(!error.empty(), "parse_url fails without a reason: " + fuzz::show(text));
-    return u;
+    if (u) return *u;
+    FUZZ_CHECK(!u.error().message.empty(), "parse_url fails without a reason: " + fuzz::show(text));
+    return std::nullopt;
 }
 
 bool same_url(const mcp_auth::Url& a, const mcp_auth::Url& b) {

@@ -49,10 +49,7 @@ public:
         ::close(fd_);
         thread_.join();
     }
-    Url url() const {
-        std::string error;
-        return *parse_url("http://127.0.0.1:" + std::to_string(port_) + "/mcp");
-    }
+    Url url() const { return *parse_url("http://127.0.0.1:" + std::to_string(port_) + "/mcp"); }
     std::atomic<int> accepted{0};
 
 private:

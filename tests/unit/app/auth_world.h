@@ -26,7 +26,6 @@ struct AuthWorld {
 
     AuthOptions options() const {
         AuthOptions o;
-        std::string error;
         o.server = *parse_url(as.server);
         return o;
     }

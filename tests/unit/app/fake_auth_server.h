@@ -108,7 +108,6 @@ private:
         if (refresh_delay.count() && r.body.find("grant_type=refresh_token") != std::string::npos)
             std::this_thread::sleep_for(refresh_delay);
         std::lock_guard<std::mutex> lock(mutex_);
-        std::string error;
         auto url = parse_url(r.url);
         if (!url) return FakeReply::json(400, "{}");
         std::string path = url->path();

@@ -7,7 +7,6 @@ using namespace mcp_auth::oauth;
 
 namespace {
 Url url_of(const char* text) {
-    std::string error;
     return *parse_url(text);
 }
 }  // namespace

@@ -15,7 +15,6 @@ std::string why(const Expected<T>& result) {
 }  // namespace
 
 TEST_CASE("parse_url") {
-    std::string error;
     SUBCASE("https with default port and path") {
         auto u = parse_url("https://MCP.Example.com/mcp?x=1");
         REQUIRE(u);
@@ -63,7 +62,6 @@ TEST_CASE("is_loopback_host") {
 }
 
 TEST_CASE("check_url_policy") {
-    std::string error;
     CHECK(check_url_policy(*parse_url("https://mcp.example.com/mcp"), false).ok());
     CHECK(check_url_policy(*parse_url("http://localhost:3000/mcp"), false).ok());
     auto refusal = check_url_policy(*parse_url("http://mcp.example.com/mcp"), false);
@@ -72,7 +70,6 @@ TEST_CASE("check_url_policy") {
 }
 
 TEST_CASE("Url::to_string is the canonical resource form") {
-    std::string error;
     CHECK(parse_url("HTTPS://MCP.Example.com:443/mcp")->to_string() ==
           "https://mcp.example.com/mcp");
     CHECK(parse_url("https://mcp.example.com/")->to_string() == "https://mcp.example.com");
@@ -96,7 +93,6 @@ TEST_CASE("percent encoding and queries") {
 }
 
 TEST_CASE("Url::display") {
-    std::string error;
     CHECK(parse_url("https://mcp.example.com/mcp?api_key=s3cret")->display() ==
           "https://mcp.example.com/mcp?\u2026");
     CHECK(parse_url("https://mcp.example.com:8443/mcp")->display() ==
@@ -184,7 +180,6 @@ TEST_CASE("parse_url accepts every RFC 3986 path and query character") {
         "http://h:/",  // an empty port means the default (RFC 3986)
     };
     for (const char* url : accepted) {
-        std::string error;
         CAPTURE(url);
         auto u = parse_url(url);
         REQUIRE_MESSAGE(u, why(u));
@@ -193,7 +188,6 @@ TEST_CASE("parse_url accepts every RFC 3986 path and query character") {
         CHECK(again->to_string() == u->to_string());
         CHECK(check_request_target(u->target).ok());
     }
-    std::string error;
     CHECK(parse_url("http://h:/")->port == 80);
     CHECK(parse_url("https://[FD00::ABCD]/")->host == "[fd00::abcd]");
 }
@@ -305,7 +299,6 @@ TEST_CASE("is_link_local_host is exact") {
 }
 
 TEST_CASE("check_url_from_server keeps a server's URLs within the trust of the user's URL") {
-    std::string error;
     auto url = [&](const char* text) {
         auto u = parse_url(text);
         REQUIRE_MESSAGE(u, why(u));
@@ -348,7 +341,6 @@ TEST_CASE("check_url_from_server keeps a server's URLs within the trust of the u
 }
 
 TEST_CASE("proxy_for") {
-    std::string error;
     auto env_of = [](std::vector<std::pair<std::string, std::string>> vars) {
         return [vars](const char* name) {
             for (const auto& [k, v] : vars)
