@@ -445,14 +445,17 @@ TEST_CASE("relay: a burst of slow calls goes out in parallel, one connection per
     std::mutex mutex;
     std::condition_variable all_in;
     int active = 0, most = 0;
-    bool holding = true;
+    bool holding = true, arrived = false;  // `arrived` stays set as the calls leave
     Bed bed([&](const FakeRequest& r) {
         json m = body_of(r);
         std::unique_lock<std::mutex> lock(mutex);
         most = std::max(most, ++active);
         if (holding) {
-            if (active == kCalls) all_in.notify_all();
-            all_in.wait_for(lock, std::chrono::seconds(5), [&] { return active >= kCalls; });
+            if (active == kCalls) {
+                arrived = true;
+                all_in.notify_all();
+            }
+            all_in.wait_for(lock, std::chrono::seconds(5), [&] { return arrived; });
         }
         --active;
         return FakeReply::json(200, result_for(m["id"], json::object()));
