@@ -88,4 +88,9 @@ bool SessionState::take_answered(const std::string& key, bool replay) {
     return answered;
 }
 
+bool SessionState::answered(const std::string& key) const {
+    auto pending = pending_.find(key);
+    return pending != pending_.end() && pending->second;
+}
+
 }  // namespace mcp_auth::relay

@@ -90,6 +90,8 @@ public:
     // The request `key` is done: whether it was answered. A key not pending counts as
     // answered for mcp-auth's own requests (`replay`), which nobody waits for.
     bool take_answered(const std::string& key, bool replay);
+    // Whether the request `key`, still in flight, has its response (on any stream).
+    bool answered(const std::string& key) const;
     size_t pending() const { return pending_.size(); }
 
 private:

@@ -42,10 +42,13 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
         envelope.has_id && !envelope.has_method && (envelope.has_result || envelope.has_error);
     if (response && envelope.id) {
         // A response: whichever stream it came on, its request is answered.
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::unique_lock<std::mutex> lock(mutex_);
         // A resumed stream repeated it: deliver once.
-        if (session_.note_response(envelope.id->dump()) == relay::SessionState::Response::Repeat)
-            return;
+        auto seen = session_.note_response(envelope.id->dump());
+        if (seen == relay::SessionState::Response::Repeat) return;
+        lock.unlock();
+        // On the GET stream: a worker waiting to resume that request's stream can stop.
+        if (!job && seen == relay::SessionState::Response::First) stop_cv_.notify_all();
     }
     bool rewritten = false;
     if (job && job->is_request() && response && envelope.id && *envelope.id == job->info.id) {

@@ -112,7 +112,8 @@ void Relay::run(HttpConnection& conn, Job& job) {
     stream.request = job.is_request();
     stream.event_stream = reply.sse != nullptr;
     stream.too_big = reply.too_big;
-    stream.answered = reply.answered;
+    // Answered on the POST's own stream, or (a server free to choose) on the GET stream.
+    stream.answered = reply.answered || (stream.event_stream && answered_elsewhere(job));
     stream.modern = job.modern;
     stream.cancelled = result.cancelled;
     stream.has_last_event_id = reply.sse && !reply.sse->last_event_id().empty();
@@ -257,8 +258,11 @@ bool Relay::relearn_tools(HttpConnection& conn, Job& job, const std::string& cre
 
 void Relay::resume(HttpConnection& conn, Job& job, Reply& reply) {
     // Each attempt continues after the last event seen; the server's `retry` sets the pace.
+    // The response may arrive on the GET stream meanwhile: then neither the rest of the
+    // wait nor another GET is needed.
     for (int attempt = 0; attempt < 5 && !reply.answered && !reply.too_big; ++attempt) {
-        if (!wait(relay::resume_delay(reply.sse->retry_ms()))) return;
+        if (!wait(relay::resume_delay(reply.sse->retry_ms()), &job)) return;
+        if (answered_elsewhere(job)) return;
         HeaderList headers = session_headers();
         headers.push_back({"Accept", "text/event-stream"});
         headers.push_back({"Last-Event-ID", reply.sse->last_event_id()});

@@ -168,13 +168,23 @@ void Relay::submit(std::shared_ptr<Job> job) {
     pool_.submit(std::move(job));
 }
 
-bool Relay::wait(std::chrono::milliseconds delay) {
+bool Relay::wait(std::chrono::milliseconds delay, const Job* until_answered) {
+    // Sleeps `delay`; false when the relay stops. With `until_answered`, the wait also ends
+    // early when that request's response arrives on another stream (the GET stream).
     if (options_.clock) {
         options_.clock->sleep(delay, stop_requested_);
         return !stop_requested_;
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    return !stop_cv_.wait_for(lock, delay, [&] { return stopping_; });
+    stop_cv_.wait_for(lock, delay, [&] {
+        return stopping_ || (until_answered && session_.answered(until_answered->pending_key()));
+    });
+    return !stopping_;
+}
+
+bool Relay::answered_elsewhere(const Job& job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return session_.answered(job.pending_key());
 }
 
 void Relay::shutdown(std::chrono::milliseconds grace) {

@@ -95,7 +95,8 @@ private:
     // The POST's event stream ended before the answer: resume it with GET + Last-Event-ID.
     void resume(HttpConnection& conn, Job& job, Reply& reply);
     // Waits `delay`; false when the relay is stopping (at once, or during the wait).
-    bool wait(std::chrono::milliseconds delay);
+    bool wait(std::chrono::milliseconds delay, const Job* until_answered = nullptr);
+    bool answered_elsewhere(const Job& job);
     // Headers for a GET or DELETE on the session (static, token, session, version).
     HeaderList session_headers();
     void report_auth_failure(const Job& job, const Reply& reply, const Error& error);

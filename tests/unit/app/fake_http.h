@@ -27,7 +27,9 @@ struct FakeReply {
     int status = 200;
     HeaderList headers;
     std::vector<std::string> chunks;  // the body, delivered chunk by chunk
-    std::string error;                // a transport failure (after the head, if status != 0)
+    // Called before chunk i goes out: it may wait (pacing) and fill the chunk in.
+    std::function<void(size_t, std::string&)> before_chunk;
+    std::string error;  // a transport failure (after the head, if status != 0)
     bool timed_out = false;
 
     static FakeReply json(int status, std::string body, HeaderList extra = {}) {
@@ -121,8 +123,9 @@ private:
                     result.error = "the request was cancelled";
                     return result;
                 }
-                for (const auto& chunk : reply.chunks) {
-                    if (cancelled_ || !on_body(chunk)) {
+                for (size_t i = 0; i < reply.chunks.size(); ++i) {
+                    if (reply.before_chunk) reply.before_chunk(i, reply.chunks[i]);
+                    if (cancelled_ || !on_body(reply.chunks[i])) {
                         result.cancelled = true;
                         result.error = "the request was cancelled";
                         return result;

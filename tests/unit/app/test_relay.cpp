@@ -262,6 +262,55 @@ TEST_CASE("relay: an event stream that ends early is resumed with Last-Event-ID 
     CHECK(std::find(delays.begin(), delays.end(), std::chrono::milliseconds(250)) != delays.end());
 }
 
+TEST_CASE("relay: a POST stream whose answer came on the GET stream is not resumed") {
+    // A server may send the response on the standalone GET stream and end the POST's
+    // stream after a priming event: the request is answered, nothing waits out `retry`.
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::string answer;
+    Bed* bed_of = nullptr;
+    std::atomic<int> gets{0};
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (r.method == "GET" && !r.header("Last-Event-ID").empty())
+            return FakeReply::sse({"data: " + answer + "\n\n"});  // must not be asked for
+        if (r.method == "GET") {
+            if (++gets > 1) return FakeReply::json(405, "");
+            FakeReply stream = FakeReply::sse({": open\n\n", ""});
+            stream.before_chunk = [&](size_t i, std::string& chunk) {
+                if (i != 1) return;
+                std::unique_lock<std::mutex> lock(mutex);  // once the call is in flight
+                changed.wait_for(lock, std::chrono::seconds(10), [&] { return !answer.empty(); });
+                chunk = "data: " + answer + "\n\n";
+            };
+            return stream;
+        }
+        if (m["method"] == "initialize") return initialize_reply(m, "s1");
+        if (!m.contains("id")) return FakeReply::json(202, "");
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            answer = result_for(m["id"], {{"content", json::array()}});
+        }
+        changed.notify_all();
+        // The POST's stream ends once the answer is out on the GET stream.
+        REQUIRE(eventually([&] { return bed_of->out.size() >= 2; }));
+        return FakeReply::sse({"id: e1\nretry: 250\ndata: \n\n"});
+    });
+    bed_of = &bed;
+    bed.start();
+    bed.handshake();
+    bed.send(line(7, "tools/call", {{"name", "slow"}}));
+    REQUIRE(bed.lines(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto out = messages(bed.out);
+    REQUIRE(out.size() == 2);  // the answer once, no "no answer" error after it
+    CHECK(out[1]["id"] == 7);
+    CHECK(out[1].contains("result"));
+    for (const auto& r : bed.http.requests()) CHECK(r.header("Last-Event-ID").empty());
+    auto delays = bed.clock.delays();
+    CHECK(std::find(delays.begin(), delays.end(), std::chrono::milliseconds(250)) == delays.end());
+}
+
 TEST_CASE("relay: the GET stream reconnects after the server's `retry`, at least 100 ms") {
     std::atomic<int> gets{0};
     Bed bed([&](const FakeRequest& r) {
