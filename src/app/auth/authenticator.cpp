@@ -35,12 +35,24 @@ Authenticator::Authenticator(AuthOptions options, AuthContext context)
         options_.http.total_timeout = options_.http.read_timeout;
 }
 
-Expected<std::optional<TokenRecord>> Authenticator::load_locked(bool again) {
+Expected<std::optional<TokenRecord>> Authenticator::load_locked(Read read) {
+    bool again = read == Read::Again;
     // The relay asks for a token with every message: the store (a D-Bus round trip, or a
     // timeout when there is no Secret Service) is read once, and again only when another
     // process may have changed it (its change marker moved), when a caller asks (a 401,
-    // a login that ended elsewhere), or a while after it failed.
+    // a login that ended elsewhere), or a while after it failed. For the per-message
+    // lookup the marker itself is looked at no more than once per kStampRecheck (a stat
+    // per message would be one system call in six): a token another instance replaced
+    // stays good meanwhile, and a 401 looks at the marker at once.
+    auto now = ctx_.clock.steady();
+    bool known = loaded_ || store_failure_;
+    if (read == Read::PerMessage && known && stamp_checked_ &&
+        now - *stamp_checked_ < kStampRecheck) {
+        if (loaded_) return current_;
+        if (now - store_failure_->at < kStoreRetryAfter) return store_failure_->error;
+    }
     std::string stamp = ctx_.locks.change_stamp(server());
+    stamp_checked_ = now;
     bool changed = stamp != stamp_;
     if (!again && !changed) {
         if (loaded_) return current_;
@@ -149,7 +161,7 @@ Expected<TokenRecord> Authenticator::login_locked(const std::string& challenge,
 }
 
 std::optional<TokenRecord> Authenticator::fresh_login_since(const std::string& before) {
-    auto record = load_locked(true);  // another process may have written the store
+    auto record = load_locked(Read::Again);  // another process may have written the store
     if (record && *record && (*record)->access_token != before &&
         (*record)->fresh(ctx_.clock.now(), 0))
         return **record;
@@ -175,7 +187,7 @@ std::unique_lock<std::mutex> Authenticator::enter() {
 Expected<TokenRecord> Authenticator::valid_token() {
     auto lock = enter();
     if (unsaved_) (void)retry_unsaved();
-    auto record = load_locked();
+    auto record = load_locked(Read::PerMessage);
     if (!record) return record.error();
     if (!*record) return login_required(shown(), "You are not logged in to " + shown() + ".");
     const TokenRecord r = **record;

@@ -52,6 +52,8 @@ public:
     // A store that failed (no Secret Service, a locked keychain) is asked again only
     // after this long: the relay asks for a token with every message.
     static constexpr std::chrono::seconds kStoreRetryAfter{30};
+    // How often the relay's per-message lookup looks at another instance's change marker.
+    static constexpr std::chrono::milliseconds kStampRecheck{1000};
 
     Authenticator(AuthOptions options, AuthContext context);
     Authenticator(const Authenticator&) = delete;
@@ -99,9 +101,15 @@ private:
     Status save(const TokenRecord& record);
     // Tells other processes the stored login changed (LockService's change marker).
     void note_change();
-    // The stored login, from memory unless `again`, the change marker moved, or the
-    // store failed more than kStoreRetryAfter ago.
-    Expected<std::optional<TokenRecord>> load_locked(bool again = false);
+    // How fresh a read of the stored login must be.
+    enum class Read {
+        PerMessage,  // the relay's lookup: the change marker at most once per kStampRecheck
+        Marker,      // the change marker now: the store again if it moved
+        Again,       // the store again (another process may have written it)
+    };
+    // The stored login, from memory unless `read` asks for more, the change marker moved,
+    // or the store failed more than kStoreRetryAfter ago.
+    Expected<std::optional<TokenRecord>> load_locked(Read read = Read::Marker);
     // Takes mutex_, noting when the caller arrived (arrived_): a refresh that failed while
     // it waited is its answer too, so a burst of requests makes one round of tries, and a
     // request that comes later tries again (the authorization server may be back).
@@ -134,7 +142,8 @@ private:
         std::chrono::steady_clock::time_point at;
     };
     std::optional<StoreFailure> store_failure_;
-    std::string stamp_;                 // the change marker when the store was last read
+    std::string stamp_;  // the change marker when the store was last read
+    std::optional<std::chrono::steady_clock::time_point> stamp_checked_;  // ... looked at
     std::set<std::string> stepped_up_;  // scope sets already requested by a step-up
 
     std::mutex cancel_mutex_;  // guards the two below; never held while waiting

@@ -80,7 +80,7 @@ Expected<TokenRecord> Authenticator::refresh_holding_lock(const TokenRecord& sta
                               " could not be saved, and its new refresh token is not used "
                               "until it is: " +
                               ok.error().message);
-    auto latest = load_locked(true);
+    auto latest = load_locked(Read::Again);
     if (!latest) return latest.error();
     if (!*latest)  // logged out meanwhile: the copy in memory is not written back
         return login_required(shown(), "The login for " + shown() +

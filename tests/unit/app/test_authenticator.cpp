@@ -199,9 +199,26 @@ TEST_CASE("auth: the store is read once, and again when another process changed 
 
     auto login = w.process()->login(kChallenge, true);  // `mcp-auth login` in a terminal
     REQUIRE(login.ok());
+    // The change marker is looked at once per kStampRecheck, not with every message.
+    calls = w.store.calls();
+    CHECK(relay->valid_token().error().kind == ErrorKind::LoginRequired);
+    CHECK(w.store.calls() == calls);
+    w.clock.advance(std::chrono::seconds(1));
+    static_assert(Authenticator::kStampRecheck <= std::chrono::seconds(1));
     auto seen = relay->valid_token();  // no 401 needed to notice
     REQUIRE(seen.ok());
     CHECK(seen->access_token == login->access_token);
+}
+
+TEST_CASE("auth: a 401 looks at the change marker at once: the token another process got") {
+    AuthWorld w;
+    auto relay = w.process();
+    CHECK(relay->valid_token().error().kind == ErrorKind::LoginRequired);
+    auto login = w.process()->login(kChallenge, true);
+    REQUIRE(login.ok());
+    auto recovered = relay->recover(kChallenge, "", false);  // no browser: the store has it
+    REQUIRE(recovered.ok());
+    CHECK(recovered->access_token == login->access_token);
 }
 
 TEST_CASE("auth: logout is final: a refresh that finds the login gone writes nothing back") {
