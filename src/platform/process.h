@@ -11,6 +11,7 @@
 // CTRL_CLOSE_EVENT (SetConsoleCtrlHandler) and on stop(), from any thread; its handles are
 // never inherited by a child.
 #include <functional>
+#include <memory>
 #include <string_view>
 
 namespace mcp_auth {
@@ -41,10 +42,10 @@ public:
     void stop();
 
 private:
-    // The stop channel's two ends (POSIX: a pipe's descriptors; Windows: an event handle
-    // in stop_read_). Never inherited by a child.
-    int stop_read_ = -1;
-    int stop_write_ = -1;
+    // What the loop and its stopper share (POSIX: the stop flag and the reading thread;
+    // Windows: the thread whose read CancelSynchronousIo ends). Never inherited by a child.
+    struct State;
+    std::shared_ptr<State> state_;
 };
 
 }  // namespace mcp_auth

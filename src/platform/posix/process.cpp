@@ -1,7 +1,6 @@
 #include "platform/process.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -13,9 +12,12 @@
 #include <malloc.h>
 #endif
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -28,13 +30,6 @@ namespace {
 
 [[noreturn]] void on_terminate() {
     die_of_uncaught_exception();
-}
-
-// A pipe whose ends do not leak into children (pipe2 is not POSIX: fcntl after pipe).
-bool make_pipe(int fds[2]) {
-    if (pipe(fds) != 0) return false;
-    for (int i = 0; i < 2; ++i) fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-    return true;
 }
 
 }  // namespace
@@ -79,47 +74,84 @@ void die_of_uncaught_exception() {
     std::abort();
 }
 
-// The stop signals are blocked in every thread and turned into a byte on a pipe by a
-// thread of their own (sigwait), so that poll() on stdin and the pipe sees them.
-StdinLoop::StdinLoop() {
-    int fds[2];
-    if (!make_pipe(fds)) return;
-    stop_read_ = fds[0];
-    stop_write_ = fds[1];
+// No poll before every read (a system call per message): the loop blocks in read(), and a
+// stop interrupts it. The stop signals are blocked in every thread and taken by a thread
+// of their own (sigwait), which then sends kInterrupt, whose handler does nothing and is
+// installed without SA_RESTART, to the reading thread while it is in read(): the read
+// fails with EINTR and the loop sees the stop. A signal that lands just before the read
+// starts is lost, so it is sent again every few milliseconds until the loop has returned.
+// stop() wakes that thread with a stop signal of its own.
+namespace {
+
+constexpr int kInterrupt = SIGUSR1;
+
+void on_interrupt(int) {}
+
+}  // namespace
+
+struct StdinLoop::State {
+    std::atomic<bool> stop{false};
+    std::atomic<bool> running{false};
+    std::atomic<bool> in_read{false};
+    pthread_t reader{};
+    pthread_t stopper{};
+    bool have_stopper = false;
+};
+
+StdinLoop::StdinLoop() : state_(std::make_shared<State>()) {
+    struct sigaction act {};
+    act.sa_handler = on_interrupt;
+    sigemptyset(&act.sa_mask);
+    act.sa_flags = 0;  // no SA_RESTART: read() returns EINTR
+    sigaction(kInterrupt, &act, nullptr);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread([set, fd = stop_write_] {
-        int sig = 0;
-        sigwait(&set, &sig);
-        char byte = static_cast<char>(sig);
-        (void)!write(fd, &byte, 1);
-    }).detach();
+    // The thread lives as long as the process and holds the state: a stop after the loop
+    // object is gone finds it still there.
+    std::thread stopper([set, state = state_] {
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&set, &sig) != 0) continue;
+            state->stop = true;
+            while (state->running) {
+                if (state->in_read) pthread_kill(state->reader, kInterrupt);
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+        }
+    });
+    state_->stopper = stopper.native_handle();
+    state_->have_stopper = true;
+    stopper.detach();
 }
 
-// The descriptors stay open: the signal thread may still write to its end.
 StdinLoop::~StdinLoop() = default;
 
 void StdinLoop::stop() {
-    char byte = 0;
-    if (stop_write_ >= 0) (void)!write(stop_write_, &byte, 1);
+    state_->stop = true;
+    if (state_->have_stopper) pthread_kill(state_->stopper, SIGTERM);
 }
 
 StdinLoop::End StdinLoop::run(const std::function<void(std::string_view)>& on_data) {
+    State& st = *state_;
+    st.reader = pthread_self();
+    st.running = true;
+    struct Finished {
+        State& st;
+        ~Finished() { st.running = false; }
+    } finished{st};
     std::string buffer(1 << 16, '\0');
     for (;;) {
-        struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {stop_read_, POLLIN, 0}};
-        int ready = poll(fds, stop_read_ >= 0 ? 2 : 1, -1);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            return End::EndOfInput;
-        }
-        if (fds[1].revents) return End::Stopped;
-        ssize_t n = read(STDIN_FILENO, buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR) continue;
+        if (st.stop) return End::Stopped;
+        st.in_read = true;
+        ssize_t n = st.stop ? -1 : read(STDIN_FILENO, buffer.data(), buffer.size());
+        int err = errno;
+        st.in_read = false;
+        if (st.stop) return End::Stopped;
+        if (n < 0 && err == EINTR) continue;
         if (n <= 0) return End::EndOfInput;
         on_data(std::string_view(buffer.data(), static_cast<size_t>(n)));
     }

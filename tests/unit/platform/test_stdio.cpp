@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -117,4 +118,46 @@ TEST_CASE("stdin loop: stop() from another thread ends a loop waiting for input"
     });
     CHECK(loop.run([](std::string_view) {}) == StdinLoop::End::Stopped);
     stopper.join();
+}
+
+TEST_CASE("stdin loop: a stop signal ends a loop blocked in its read, in a process of its own") {
+    // A child process: the signals belong to the one StdinLoop it creates.
+    int input[2];
+    REQUIRE(pipe(input) == 0);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        dup2(input[0], STDIN_FILENO);
+        StdinLoop loop;
+        auto end = loop.run([](std::string_view) {});
+        _exit(end == StdinLoop::End::Stopped ? 7 : 1);
+    }
+    close(input[0]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the child waits in read()
+    REQUIRE(kill(child, SIGTERM) == 0);
+    int status = 0;
+    pid_t ended = 0;
+    for (int i = 0; i < 500 && ended == 0; ++i) {  // 5 s at most: a stuck read fails, no hang
+        ended = waitpid(child, &status, WNOHANG);
+        if (ended == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (ended == 0) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+    }
+    REQUIRE(ended == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 7);  // Stopped, with the writer still open
+    close(input[1]);
+}
+
+TEST_CASE("stdin loop: stop() before run() ends it at once, unread input stays unread") {
+    StdinPipe input;
+    StdinLoop loop;
+    input.write("not read\n");
+    loop.stop();
+    std::string received;
+    CHECK(loop.run([&](std::string_view chunk) { received.append(chunk); }) ==
+          StdinLoop::End::Stopped);
+    CHECK(received.empty());
 }
