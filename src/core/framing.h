@@ -10,7 +10,9 @@ namespace mcp_auth {
 // Splits a byte stream into lines. Lines longer than `max_line_bytes` are not buffered:
 // the sink gets the first `kOversizePrefix` bytes (so the caller can still find the
 // request id) and the full length, and the rest of that line is skipped.
-// A trailing '\r' is dropped; blank lines are ignored.
+// A trailing '\r' is dropped; blank lines are ignored. A sink may call feed() again (the
+// relay reads more of stdin while it waits for a reply): the lines already buffered come
+// first, in order, and each line is handed over once.
 class LineFramer {
 public:
     static constexpr size_t kOversizePrefix = 4096;
@@ -27,11 +29,14 @@ public:
     void finish();
 
 private:
-    void emit();
+    void drain();  // hands over every complete line buffered
+    void emit(std::string&& line);
 
     size_t max_;
     Sink sink_;
-    std::string line_;
+    std::string pending_;  // bytes not handed over yet, from pos_ on
+    size_t pos_ = 0;
+    std::string prefix_;  // the start of the oversized line being skipped
     size_t skipped_ = 0;  // bytes of an oversized line seen so far (0 = not skipping)
 };
 

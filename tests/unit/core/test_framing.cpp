@@ -72,3 +72,32 @@ TEST_CASE("LineFramer keeps only a prefix of an oversized line") {
     CHECK(c.oversized[0].first.size() == LineFramer::kOversizePrefix);
     CHECK(c.oversized[0].second == big.size());
 }
+
+TEST_CASE("LineFramer fed again from inside its sink: buffered lines first, each once") {
+    // The relay's stdin thread reads more input while a call it sent waits for its reply.
+    std::vector<std::string> lines;
+    LineFramer* self = nullptr;
+    LineFramer framer(100, {[&](std::string&& l) {
+                                lines.push_back(l);
+                                if (l == "a") self->feed("c\nd");   // while "a" is handled
+                                if (l == "c") self->feed("\ne\n");  // ends "d"
+                            },
+                            [](std::string_view, size_t) {}});
+    self = &framer;
+    framer.feed("a\nb\n");
+    CHECK(lines == std::vector<std::string>{"a", "b", "c", "d", "e"});  // stream order
+    framer.feed("f\n");
+    CHECK(lines == std::vector<std::string>{"a", "b", "c", "d", "e", "f"});
+}
+
+TEST_CASE("LineFramer: an oversized line inside one big chunk, then more lines") {
+    Collector c(1000);
+    std::string chunk = "{\"id\":1}\n" + std::string(200000, 'q') + "\n{\"id\":2}\n";
+    c.framer.feed(chunk);
+    REQUIRE(c.lines.size() == 2);
+    CHECK(c.lines[0] == "{\"id\":1}");
+    CHECK(c.lines[1] == "{\"id\":2}");
+    REQUIRE(c.oversized.size() == 1);
+    CHECK(c.oversized[0].second == 200000);
+    CHECK(c.oversized[0].first.size() == LineFramer::kOversizePrefix);
+}
