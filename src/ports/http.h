@@ -45,6 +45,22 @@ struct HttpResponse {
     bool timed_out = false;
 };
 
+// Input that the thread running a send() keeps serving while it waits for the reply: the
+// relay sends from its stdin thread and must go on reading stdin meanwhile. Called only on
+// that thread, between reads of the reply.
+class WaitHook {
+public:
+    enum class Wake {
+        Readable,  // the socket has bytes (or an error) to read
+        TimedOut,  // `timeout` passed without either
+        Stop,      // give the exchange up now (the relay is stopping)
+    };
+    virtual ~WaitHook() = default;
+    // Waits until `socket` (a native socket; none when negative) is readable, serving the
+    // other input meanwhile.
+    virtual Wake wait(long long socket, std::chrono::milliseconds timeout) = 0;
+};
+
 class HttpConnection {
 public:
     // Receives the status and headers once, before any body bytes; return false to abort.
@@ -61,6 +77,12 @@ public:
                             const HeadHandler& on_head, const BodyHandler& on_body) = 0;
     // Aborts a send() running on another thread (and any later one) and closes the socket.
     virtual void cancel() = 0;
+    // From now on every send() waits for its reply through `hook` (null: no more). False
+    // when this connection cannot (the transport cannot wait on two inputs at once).
+    virtual bool set_wait_hook(WaitHook* hook) {
+        (void)hook;
+        return false;
+    }
 };
 
 class HttpClient {

@@ -50,7 +50,19 @@ struct Exchange {
     std::string held;                   // request bytes written but not yet sent
     const std::string* body = nullptr;  // the request body, sent from the caller's buffer
     bool send_failed = false;           // sending the request failed (not reading the reply)
+    WaitHook* hook = nullptr;           // waits for the reply through it (set_wait_hook)
+    bool hook_stopped = false;          // ... and it said to give the exchange up
 };
+
+// Waits for `sock` to be readable through the exchange's hook (when there is one) before
+// a read that would block: false when that read must fail (a timeout, or a stop).
+bool hooked_wait(Exchange& ex, socket_t sock, time_t sec, time_t usec) {
+    if (!ex.hook) return true;
+    auto wake = ex.hook->wait(static_cast<long long>(sock),
+                              std::chrono::milliseconds(sec * 1000 + usec / 1000));
+    if (wake == WaitHook::Wake::Stop) ex.hook_stopped = true;
+    return wake == WaitHook::Wake::Readable;
+}
 
 // An https request through a proxy: the CONNECT tunnel mcp-auth opens itself (see
 // BoundedClient::create_and_connect_socket).
@@ -95,12 +107,14 @@ protected:
 // small buffer: cpp-httplib reads the head a byte at a time.
 class PlainStream final : public SocketStream {
 public:
-    PlainStream(socket_t sock, time_t rs, time_t ru) : SocketStream(sock), rs_(rs), ru_(ru) {}
+    PlainStream(socket_t sock, time_t rs, time_t ru, Exchange& ex)
+        : SocketStream(sock), rs_(rs), ru_(ru), ex_(ex) {}
     bool is_readable() const override { return off_ < len_ || wait_for(sock_, POLLIN, rs_, ru_); }
     // Nothing to wait for: a write that cannot proceed fails after the send timeout.
     bool is_writable() const override { return true; }
     ssize_t read(char* ptr, size_t size) override {
         if (off_ == len_) {
+            if (!hooked_wait(ex_, sock_, rs_, ru_)) return -1;
             if (size >= sizeof(buf_)) return receive(ptr, size);
             ssize_t n = receive(buf_, sizeof(buf_));
             if (n <= 0) return n;
@@ -148,6 +162,7 @@ private:
         return n;
     }
     time_t rs_, ru_;
+    Exchange& ex_;
     char buf_[4096];
     size_t off_ = 0, len_ = 0;
 };
@@ -229,8 +244,8 @@ private:
 // SSL_read/SSL_write on the connected socket, each wait bounded by the client's timeouts.
 class TlsStream final : public SocketStream {
 public:
-    TlsStream(socket_t sock, SSL* ssl, time_t rs, time_t ru, time_t ws, time_t wu)
-        : SocketStream(sock), ssl_(ssl), rs_(rs), ru_(ru), ws_(ws), wu_(wu) {
+    TlsStream(socket_t sock, SSL* ssl, time_t rs, time_t ru, time_t ws, time_t wu, Exchange& ex)
+        : SocketStream(sock), ssl_(ssl), rs_(rs), ru_(ru), ws_(ws), wu_(wu), ex_(ex) {
         SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
     }
     bool is_readable() const override { return wait_for(sock_, POLLIN, rs_, ru_); }
@@ -238,7 +253,9 @@ public:
     ssize_t read(char* ptr, size_t size) override {
         int len = static_cast<int>(std::min<size_t>(size, 1 << 30));
         for (int tries = 0; tries < 1000; ++tries) {
-            if (SSL_pending(ssl_) <= 0 && !is_readable()) return -1;
+            if (SSL_pending(ssl_) <= 0 &&
+                !(ex_.hook ? hooked_wait(ex_, sock_, rs_, ru_) : is_readable()))
+                return -1;
             int ret = SSL_read(ssl_, ptr, len);
             if (ret > 0) return ret;
             if (SSL_get_error(ssl_, ret) != SSL_ERROR_WANT_READ) return ret;
@@ -278,6 +295,7 @@ private:
     }
     SSL* ssl_;
     time_t rs_, ru_, ws_, wu_;
+    Exchange& ex_;
     std::string joined_;
 };
 #endif
@@ -398,12 +416,13 @@ private:
         if constexpr (is_tls_client<Base>()) {
             TlsStream tls(socket.sock, socket.ssl, this->read_timeout_sec_,
                           this->read_timeout_usec_, this->write_timeout_sec_,
-                          this->write_timeout_usec_);
+                          this->write_timeout_usec_, exchange_);
             BoundedStream<TlsStream> bounded(tls, exchange_);
             return callback(bounded);
         }
 #endif
-        PlainStream plain(socket.sock, this->read_timeout_sec_, this->read_timeout_usec_);
+        PlainStream plain(socket.sock, this->read_timeout_sec_, this->read_timeout_usec_,
+                          exchange_);
         BoundedStream<PlainStream> bounded(plain, exchange_);
         return callback(bounded);
     }
@@ -577,6 +596,7 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
     exchange.used = 0;
     exchange.head_done = false;
     exchange.exceeded = false;
+    exchange.hook_stopped = false;
     exchange.send_failed = false;
     exchange.held.clear();
     exchange.body = nullptr;
@@ -623,7 +643,8 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
                        " bytes (status line and headers); the server is misbehaving";
         return result;
     }
-    if (stopped_by_handler || impl_->cancelled || error == httplib::Error::Canceled) {
+    if (stopped_by_handler || impl_->cancelled || exchange.hook_stopped ||
+        error == httplib::Error::Canceled) {
         result.cancelled = true;
         result.error = "the request was cancelled";
         return result;
@@ -643,6 +664,11 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
                        describe_duration(impl_->options.read_timeout);
     }
     return result;
+}
+
+bool HttplibConnection::set_wait_hook(WaitHook* hook) {
+    impl_->exchange.hook = hook;  // set between exchanges, by the thread that sends
+    return true;
 }
 
 void HttplibConnection::cancel() {

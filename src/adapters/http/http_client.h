@@ -34,6 +34,7 @@ public:
                     const std::string& body, const HeadHandler& on_head,
                     const BodyHandler& on_body) override;
     void cancel() override;
+    bool set_wait_hook(WaitHook* hook) override;
 
 private:
     struct Impl;

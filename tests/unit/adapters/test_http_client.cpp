@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -228,4 +229,56 @@ TEST_CASE("http adapter: a response head over the bound is refused") {
     auto out = post(conn, "{}");
     CHECK(out.result.status == 0);
     CHECK(out.result.error.find("is larger than 1024 bytes") != std::string::npos);
+}
+
+namespace {
+
+// Counts the waits for a reply; says `wake` to each (after `serve`, when set).
+class CountingHook : public WaitHook {
+public:
+    explicit CountingHook(Wake wake) : wake_(wake) {}
+    Wake wait(long long socket, std::chrono::milliseconds) override {
+        ++waits;
+        valid_socket = valid_socket && socket >= 0;
+        if (wake_ == Wake::Readable) {
+            pollfd p{static_cast<int>(socket), POLLIN, 0};
+            ::poll(&p, 1, 5000);  // as the stdin loop's hook does, on the socket
+        }
+        return wake_;
+    }
+    int waits = 0;
+    bool valid_socket = true;
+
+private:
+    Wake wake_;
+};
+
+}  // namespace
+
+TEST_CASE("http adapter: with a wait hook, the reply is awaited through it; Stop cancels") {
+    LoopbackServer server([](int fd) {
+        while (true) {
+            std::string req = read_request(fd);
+            if (req.empty()) return;
+            std::this_thread::sleep_for(20ms);  // the client must wait
+            reply(fd, "{\"ok\":1}");
+        }
+    });
+    HttplibConnection conn(server.url(), HttpOptions{}, no_env(), "mcp-auth/test");
+    CountingHook readable(WaitHook::Wake::Readable);
+    REQUIRE(conn.set_wait_hook(&readable));
+    auto out = post(conn, "{}");
+    CHECK(out.result.status == 200);
+    CHECK(out.body == "{\"ok\":1}");
+    CHECK(readable.waits >= 1);
+    CHECK(readable.valid_socket);
+
+    CountingHook stop(WaitHook::Wake::Stop);
+    conn.set_wait_hook(&stop);
+    auto stopped = post(conn, "{}");
+    CHECK(stopped.result.cancelled);
+    CHECK(stop.waits == 1);
+
+    conn.set_wait_hook(nullptr);  // no hook: a plain blocking read again
+    CHECK(post(conn, "{}").result.status == 200);
 }
