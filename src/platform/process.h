@@ -10,9 +10,12 @@
 // pipe or a console) and returns Stopped on CTRL_C_EVENT, CTRL_BREAK_EVENT or
 // CTRL_CLOSE_EVENT (SetConsoleCtrlHandler) and on stop(), from any thread; its handles are
 // never inherited by a child.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string_view>
+
+#include "ports/http.h"
 
 namespace mcp_auth {
 
@@ -40,12 +43,21 @@ public:
     End run(const std::function<void(std::string_view chunk)>& on_data);
     // Makes run() return Stopped (from any thread; e.g. when stdout's reader went away).
     void stop();
+    // For the thread in run() when it waits for something else inside on_data (the relay
+    // sends a message itself and waits for the reply): the hook goes on reading stdin
+    // meanwhile and hands what arrives to on_data, re-entering it (LineFramer allows it).
+    // At the end of input the wait goes on for `grace_after_end` more, then the hook says
+    // Stop; a stop signal or stop() says Stop at once. Null where the platform cannot wait
+    // on a socket and stdin at once (Windows pipes).
+    WaitHook* wait_hook(std::chrono::milliseconds grace_after_end);
 
 private:
     // What the loop and its stopper share (POSIX: the stop flag and the reading thread;
     // Windows: the thread whose read CancelSynchronousIo ends). Never inherited by a child.
     struct State;
+    class Hook;
     std::shared_ptr<State> state_;
+    std::unique_ptr<Hook> hook_;
 };
 
 }  // namespace mcp_auth

@@ -1,6 +1,7 @@
 #include "platform/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -92,10 +94,62 @@ void on_interrupt(int) {}
 struct StdinLoop::State {
     std::atomic<bool> stop{false};
     std::atomic<bool> running{false};
-    std::atomic<bool> in_read{false};
+    std::atomic<bool> in_read{false};  // in a read() or the hook's poll(): interruptible
     pthread_t reader{};
     pthread_t stopper{};
     bool have_stopper = false;
+    // The reading thread's alone:
+    const std::function<void(std::string_view)>* on_data = nullptr;  // while run() runs
+    bool ended = false;  // end of input seen (by run() or the hook)
+    std::chrono::steady_clock::time_point ended_at{};
+};
+
+// poll() on the socket and stdin; what stdin brings goes to on_data at once.
+class StdinLoop::Hook final : public WaitHook {
+public:
+    Hook(State& st, std::chrono::milliseconds grace) : st_(st), grace_(grace) {}
+    Wake wait(long long socket, std::chrono::milliseconds timeout) override {
+        using Clock = std::chrono::steady_clock;
+        auto deadline = Clock::now() + timeout;
+        for (;;) {
+            auto now = Clock::now();
+            if (st_.stop) return Wake::Stop;
+            if (st_.ended && now >= st_.ended_at + grace_) return Wake::Stop;
+            auto until = st_.ended ? std::min(deadline, st_.ended_at + grace_) : deadline;
+            auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
+            pollfd fds[2];
+            nfds_t n = 0;
+            if (socket >= 0) fds[n++] = {static_cast<int>(socket), POLLIN, 0};
+            bool watch_input = st_.on_data && !st_.ended;
+            if (watch_input) fds[n++] = {STDIN_FILENO, POLLIN, 0};
+            st_.in_read = true;
+            int rc = st_.stop ? -1 : ::poll(fds, n, static_cast<int>(std::max<long long>(ms, 0)));
+            int err = errno;
+            st_.in_read = false;
+            if (st_.stop) return Wake::Stop;
+            if (rc < 0 && err == EINTR) continue;
+            if (rc < 0) return Wake::Readable;  // the read that follows reports the error
+            if (rc == 0) {
+                if (Clock::now() >= deadline) return Wake::TimedOut;
+                continue;
+            }
+            if (socket >= 0 && fds[0].revents) return Wake::Readable;
+            if (!watch_input) continue;
+            std::string chunk(1 << 16, '\0');  // run()'s buffer may still be in use
+            ssize_t k = ::read(STDIN_FILENO, chunk.data(), chunk.size());
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                st_.ended = true;
+                st_.ended_at = Clock::now();
+                continue;
+            }
+            (*st_.on_data)(std::string_view(chunk.data(), static_cast<size_t>(k)));
+        }
+    }
+
+private:
+    State& st_;
+    std::chrono::milliseconds grace_;
 };
 
 StdinLoop::StdinLoop() : state_(std::make_shared<State>()) {
@@ -130,6 +184,11 @@ StdinLoop::StdinLoop() : state_(std::make_shared<State>()) {
 
 StdinLoop::~StdinLoop() = default;
 
+WaitHook* StdinLoop::wait_hook(std::chrono::milliseconds grace_after_end) {
+    if (!hook_) hook_ = std::make_unique<Hook>(*state_, grace_after_end);
+    return hook_.get();
+}
+
 void StdinLoop::stop() {
     state_->stop = true;
     if (state_->have_stopper) pthread_kill(state_->stopper, SIGTERM);
@@ -138,10 +197,14 @@ void StdinLoop::stop() {
 StdinLoop::End StdinLoop::run(const std::function<void(std::string_view)>& on_data) {
     State& st = *state_;
     st.reader = pthread_self();
+    st.on_data = &on_data;
     st.running = true;
     struct Finished {
         State& st;
-        ~Finished() { st.running = false; }
+        ~Finished() {
+            st.on_data = nullptr;
+            st.running = false;
+        }
     } finished{st};
     std::string buffer(1 << 16, '\0');
     for (;;) {
@@ -154,6 +217,7 @@ StdinLoop::End StdinLoop::run(const std::function<void(std::string_view)>& on_da
         if (n < 0 && err == EINTR) continue;
         if (n <= 0) return End::EndOfInput;
         on_data(std::string_view(buffer.data(), static_cast<size_t>(n)));
+        if (st.ended) return End::EndOfInput;  // seen by the hook meanwhile
     }
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,4 +161,45 @@ TEST_CASE("stdin loop: stop() before run() ends it at once, unread input stays u
     CHECK(loop.run([&](std::string_view chunk) { received.append(chunk); }) ==
           StdinLoop::End::Stopped);
     CHECK(received.empty());
+}
+
+TEST_CASE("stdin loop: its wait hook reads stdin on while the thread waits for a socket") {
+    StdinPipe input;
+    StdinLoop loop;
+    WaitHook* hook = loop.wait_hook(std::chrono::milliseconds(100));
+    REQUIRE(hook != nullptr);
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    std::vector<std::string> chunks;
+    WaitHook::Wake first = WaitHook::Wake::TimedOut, second = WaitHook::Wake::Readable;
+    input.write("one\n");
+    std::thread writer;
+    auto end = loop.run([&](std::string_view chunk) {
+        chunks.emplace_back(chunk);
+        if (chunks.size() != 1) return;
+        // Inside on_data, as the relay's own call waits for its reply: stdin brings "two",
+        // handed over at once (on_data re-entered), then the socket becomes readable.
+        writer = std::thread([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            input.write("two\n");
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            REQUIRE(::write(pair[1], "x", 1) == 1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            input.close_writer();
+        });
+        first = hook->wait(pair[0], std::chrono::seconds(5));
+        writer.join();
+        // End of input: the wait goes on for the grace, then says Stop.
+        char c;
+        REQUIRE(::read(pair[0], &c, 1) == 1);
+        auto started = std::chrono::steady_clock::now();
+        second = hook->wait(pair[0], std::chrono::seconds(5));
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    });
+    CHECK(first == WaitHook::Wake::Readable);
+    CHECK(second == WaitHook::Wake::Stop);
+    CHECK(end == StdinLoop::End::EndOfInput);
+    CHECK(chunks == std::vector<std::string>{"one\n", "two\n"});
+    close(pair[0]);
+    close(pair[1]);
 }
