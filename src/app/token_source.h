@@ -14,6 +14,9 @@ public:
     virtual std::string header_name() const = 0;
     // The value for the next request ("Bearer ..."), "" when there is none yet.
     virtual std::string current() = 0;
+    // Whether current() would answer at once, from memory (no refresh, no store read, no
+    // other thread's login to wait for). Never blocks.
+    virtual bool ready() { return false; }
     // The server answered `status` (401, or 403 with insufficient_scope) with this
     // WWW-Authenticate value to a request that carried `sent`. Returns the value to
     // retry with (after a refresh or a login, which may take a while), or why there is none.

@@ -205,6 +205,13 @@ Expected<TokenRecord> Authenticator::valid_token() {
     return refreshed;
 }
 
+bool Authenticator::token_at_hand() {
+    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock() || unsaved_) return false;
+    if (loaded_) return !current_ || current_->fresh(ctx_.clock.now(), refresh_margin(*current_));
+    return store_failure_ && ctx_.clock.steady() - store_failure_->at < kStoreRetryAfter;
+}
+
 Expected<TokenRecord> Authenticator::recover(const std::string& challenge,
                                              const std::string& rejected, bool allow_browser) {
     auto lock = enter();

@@ -67,6 +67,9 @@ public:
     // A token usable now: the stored one, refreshed when near expiry. Error kind
     // LoginRequired when a person has to log in (no token, or the refresh was refused).
     Expected<TokenRecord> valid_token();
+    // Whether valid_token() would answer from memory at once: nobody holds the login, the
+    // store was read (or failed a moment ago), and the token needs no refresh. Never blocks.
+    bool token_at_hand();
     // Logs in anew. `challenge` is the 401's WWW-Authenticate value ("" when none). With
     // `allow_browser` false, a browser login yields LoginRequired instead.
     Expected<TokenRecord> login(const std::string& challenge, bool allow_browser);
@@ -158,6 +161,7 @@ public:
         : auth_(auth), header_(std::move(header_name)), allow_browser_(allow_browser), log_(log) {}
     std::string header_name() const override { return header_; }
     std::string current() override;
+    bool ready() override { return auth_.token_at_hand(); }
     Expected<std::string> renew(int status, const std::string& www_authenticate,
                                 const std::string& sent) override;
     void cancel() override { auth_.cancel(); }
