@@ -54,6 +54,10 @@ int run_proxy(const ProxyCommand& command, Wiring& wiring) {
     }
 
     StdinLoop& input = wiring.stdin_loop();
+    // On EOF, replies still in flight get a moment (kEndGrace); on a signal, the host
+    // wants us gone. The stdin thread sends messages itself when it can (see RelayOptions).
+    constexpr std::chrono::milliseconds kEndGrace{500};
+    options.intake_hook = input.wait_hook(kEndGrace);
     LineSink& out = wiring.stdout_lines([&] {
         log.error("stdout was closed by the client; exiting");
         input.stop();
@@ -69,8 +73,7 @@ int run_proxy(const ProxyCommand& command, Wiring& wiring) {
     bool stopped =
         input.run([&](std::string_view chunk) { framer.feed(chunk); }) == StdinLoop::End::Stopped;
     if (!stopped) framer.finish();
-    // On EOF, replies still in flight get a moment; on a signal, the host wants us gone.
-    relay.shutdown(stopped ? std::chrono::milliseconds(0) : std::chrono::milliseconds(500));
+    relay.shutdown(stopped ? std::chrono::milliseconds(0) : kEndGrace);
     log.debug(stopped ? "stopped by a signal or a closed stdout" : "stdin closed; exiting");
     return kExitOk;
 }

@@ -98,6 +98,12 @@ void Relay::run(HttpConnection& conn, Job& job) {
             if (relearn_tools(conn, job, credential)) continue;
             break;
         }
+        if (job.on_intake) {
+            // A renewal may wait long (a refresh, a login in the browser): not on the
+            // thread that reads stdin. The request was refused, so a worker sends it anew.
+            job.handed_over = true;
+            return;
+        }
         log_.debug("HTTP " + std::to_string(reply.status) + " to " + job.label() +
                    ": renewing the token");
         auto renewed = options_.auth->renew(reply.status, reply.www_authenticate, credential);

@@ -23,6 +23,10 @@ struct Job {
     // A handshake step (initialize, or the client's notifications/initialized) whose end
     // has released the lines held behind it.
     bool init_finished = false;
+    // Run by the stdin thread itself (Relay::run_on_intake); a step that may wait long (a
+    // token renewal) hands the job over to a worker instead (`handed_over`).
+    bool on_intake = false;
+    bool handed_over = false;
     std::string pending_key() const { return info.id.dump(); }
     bool is_request() const { return info.kind == jsonrpc::Kind::Request; }
     // The client's notifications/initialized (not mcp-auth's replay of it).

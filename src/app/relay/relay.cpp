@@ -21,14 +21,29 @@ std::string depth_problem() {
 
 }  // namespace
 
+namespace {
+
+// A body the stdin thread sends itself fits in the socket's send buffer: the send never
+// waits for the server to read, so stdin is never left unread behind it.
+constexpr size_t kIntakeMaxBody = 64 * 1024;
+
+// The relay whose on_line runs on this thread now (the stdin thread, inside on_line).
+thread_local const void* t_intake = nullptr;
+
+size_t pool_size(const RelayOptions& o) {
+    // With the hook, one of the connections is the stdin thread's.
+    return o.intake_hook && o.max_connections > 1 ? o.max_connections - 1 : o.max_connections;
+}
+
+}  // namespace
+
 Relay::Relay(RelayOptions options, HttpClient& http, LineSink& out, Log& log)
     : options_(std::move(options)),
       http_(http),
       out_(out),
       log_(log),
       pool_(
-          options_.max_connections,
-          [this] { return http_.connect(options_.server, options_.http); },
+          pool_size(options_), [this] { return http_.connect(options_.server, options_.http); },
           [this](HttpConnection& conn, Job& job) { run(conn, job); },
           [this](Job& job, std::string_view what) { recover(job, what); }, log_) {}
 
@@ -37,7 +52,17 @@ Relay::~Relay() {
 }
 
 void Relay::on_line(std::string&& line) {
+    const void* outer = t_intake;
+    t_intake = this;
+    struct Restore {
+        const void* outer;
+        ~Restore() { t_intake = outer; }
+    } restore{outer};
     dispatch(std::move(line), false);
+}
+
+bool Relay::on_intake_thread() const {
+    return t_intake == this && !intake_busy_;
 }
 
 void Relay::dispatch(std::string&& line, bool releasing) {
@@ -165,6 +190,43 @@ void Relay::release_held() {
 }
 
 void Relay::submit(std::shared_ptr<Job> job) {
+    if (options_.intake_hook && options_.max_connections > 1 && on_intake_thread() &&
+        may_run_on_intake(*job))
+        return run_on_intake(std::move(job));
+    pool_.submit(std::move(job));
+}
+
+bool Relay::may_run_on_intake(const Job& job) const {
+    // initialize and notifications/initialized wait on the handshake and the GET stream.
+    return !job.replay && job.body.size() <= kIntakeMaxBody && job.info.method != "initialize" &&
+           !job.acknowledges_handshake() && (!options_.auth || options_.auth->ready());
+}
+
+void Relay::run_on_intake(std::shared_ptr<Job> job) {
+    if (!intake_conn_) {
+        auto conn = http_.connect(options_.server, options_.http);
+        intake_hooked_ = conn->set_wait_hook(options_.intake_hook);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return;
+        intake_conn_ = std::move(conn);
+    }
+    if (!intake_hooked_) return pool_.submit(std::move(job));
+    job->on_intake = true;
+    intake_busy_ = true;
+    struct Idle {
+        bool& busy;
+        ~Idle() { busy = false; }
+    } idle{intake_busy_};
+    try {
+        run(*intake_conn_, *job);
+    } catch (const std::exception& e) {
+        recover(*job, e.what());
+    } catch (...) {
+        recover(*job, "unknown exception");
+    }
+    if (!job->handed_over) return;
+    job->on_intake = false;
+    job->handed_over = false;
     pool_.submit(std::move(job));
 }
 
@@ -174,6 +236,19 @@ bool Relay::wait(std::chrono::milliseconds delay, const Job* until_answered) {
     if (options_.clock) {
         options_.clock->sleep(delay, stop_requested_);
         return !stop_requested_;
+    }
+    if (t_intake == this && intake_busy_) {
+        // The stdin thread, in a message it sends itself: stdin is read on meanwhile.
+        auto until = std::chrono::steady_clock::now() + delay;
+        for (;;) {
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                until - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return true;
+            if (options_.intake_hook->wait(-1, std::min(left, std::chrono::milliseconds(50))) ==
+                WaitHook::Wake::Stop)
+                return false;
+            if (until_answered && answered_elsewhere(*until_answered)) return true;
+        }
     }
     std::unique_lock<std::mutex> lock(mutex_);
     stop_cv_.wait_for(lock, delay, [&] {
@@ -206,6 +281,7 @@ void Relay::shutdown(std::chrono::milliseconds grace) {
     if (options_.auth) options_.auth->cancel();  // a login waiting for the browser ends now
     for (auto& conn : connections) conn->cancel();
     if (listen_conn) listen_conn->cancel();
+    if (intake_conn_ && !intake_busy_) intake_conn_->cancel();
     pool_.join();
     if (listen_thread_.joinable()) listen_thread_.join();
     end_session();

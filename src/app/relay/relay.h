@@ -48,6 +48,12 @@ struct RelayOptions {
     // waits on its own condition variable (shutdown ends a wait at once). Tests pass a
     // clock that records the delay and returns.
     Clock* clock = nullptr;
+    // The stdin thread's wait hook (platform/process.h's StdinLoop::wait_hook): with it,
+    // the thread that calls on_line sends a message itself when it can, reading stdin on
+    // while the reply is awaited, instead of handing each line to a worker (a thread
+    // wake-up per message: half of the relay's CPU). One of the --max-connections is then
+    // that thread's. Null: every message goes to a worker.
+    WaitHook* intake_hook = nullptr;
 };
 
 class Relay {
@@ -92,6 +98,13 @@ private:
     // A 2026-07-28 HeaderMismatch: list the tools again (learning their x-mcp-header
     // annotations) and rebuild `job`'s headers. False when the list failed.
     bool relearn_tools(HttpConnection& conn, Job& job, const std::string& credential);
+    // Whether the stdin thread may send `job` itself: a small body, not a handshake step,
+    // a token at hand (nothing that could keep stdin unread for long).
+    bool may_run_on_intake(const Job& job) const;
+    // Sends `job` from the stdin thread; a job a step hands over goes to the pool.
+    void run_on_intake(std::shared_ptr<Job> job);
+    // True on the stdin thread inside on_line, outside a message it sends itself.
+    bool on_intake_thread() const;
     // The POST's event stream ended before the answer: resume it with GET + Last-Event-ID.
     void resume(HttpConnection& conn, Job& job, Reply& reply);
     // Waits `delay`; false when the relay is stopping (at once, or during the wait).
@@ -142,6 +155,11 @@ private:
     bool listen_opened_ = false;  // the GET stream got its response head (or failed)
     std::shared_ptr<HttpConnection> listen_conn_;  // for cancel() at shutdown
     mcp::ToolHeaderMap tool_headers_;
+    // The stdin thread's own: its connection (with the hook), whether it takes the hook,
+    // and whether it is sending a message now (lines read meanwhile go to the pool).
+    std::shared_ptr<HttpConnection> intake_conn_;
+    bool intake_hooked_ = false;
+    bool intake_busy_ = false;
     // Last: its workers call into everything above; destroyed (joined) first.
     relay::WorkerPool pool_;
 };

@@ -3,6 +3,7 @@
 // every request (relay connections and one-shot fetches alike) goes to one handler that
 // plays the server, and is recorded. No socket, no thread of its own.
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -116,6 +117,12 @@ private:
             Url url = server_;
             url.target = target;
             FakeReply reply = http_.serve({method, url.to_string(), headers, body});
+            // The reply is awaited through the hook, as the real connection does.
+            if (hook_ && hook_->wait(-1, std::chrono::seconds(10)) == WaitHook::Wake::Stop) {
+                result.cancelled = true;
+                result.error = "the request was cancelled";
+                return result;
+            }
             result.status = reply.status;
             if (reply.status) {
                 if (!on_head(reply.status, reply.headers)) {
@@ -137,8 +144,13 @@ private:
             return result;
         }
         void cancel() override { cancelled_ = true; }
+        bool set_wait_hook(WaitHook* hook) override {
+            hook_ = hook;
+            return true;
+        }
 
     private:
+        WaitHook* hook_ = nullptr;
         FakeHttp& http_;
         Url server_;
         std::atomic<bool> cancelled_{false};

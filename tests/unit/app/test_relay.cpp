@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -53,10 +55,13 @@ public:
                                 const std::string& sent) override {
         std::lock_guard<std::mutex> lock(mutex);
         renewals.push_back({status, www_authenticate, sent});
+        renewed_on = std::this_thread::get_id();
         if (!next) return make_error(ErrorKind::LoginRequired, "log in with mcp-auth login");
         return *next;
     }
     void cancel() override {}
+    bool ready() override { return at_hand; }
+    bool at_hand = false;
     struct Renewal {
         int status;
         std::string www_authenticate;
@@ -64,6 +69,7 @@ public:
     };
     std::mutex mutex;
     std::vector<Renewal> renewals;
+    std::thread::id renewed_on;
     std::optional<std::string> next = "Bearer new";
 };
 
@@ -557,4 +563,80 @@ TEST_CASE("relay: the next request waits for notifications/initialized and the G
     REQUIRE(order.size() >= 4);
     CHECK(std::vector<std::string>(order.begin(), order.begin() + 4) ==
           std::vector<std::string>{"initialize", "notifications/initialized", "GET", "tools/list"});
+}
+
+namespace {
+
+// The stdin thread's hook: `during` runs inside the next wait (stdin bringing a line while
+// the stdin thread's own call waits for its reply).
+class FakeIntakeHook : public WaitHook {
+public:
+    std::function<void()> during;
+    std::atomic<int> waits{0};
+    Wake wait(long long, std::chrono::milliseconds) override {
+        ++waits;
+        if (during) std::exchange(during, nullptr)();
+        return Wake::Readable;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("relay: the stdin thread sends a call itself; a line read meanwhile goes to a worker") {
+    const auto intake = std::this_thread::get_id();
+    std::mutex mutex;
+    std::map<int, std::thread::id> served_on;
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (r.method == "GET") return FakeReply::json(405, "");
+        if (m["method"] == "initialize") return initialize_reply(m, "s1");
+        if (!m.contains("id")) return FakeReply::json(202, "");
+        std::lock_guard<std::mutex> lock(mutex);
+        served_on[m["id"].get<int>()] = std::this_thread::get_id();
+        return FakeReply::json(200, result_for(m["id"], json::object()));
+    });
+    FakeIntakeHook hook;
+    bed.options.intake_hook = &hook;
+    bed.start();  // no handshake: nothing is held
+    hook.during = [&] {
+        bed.send(line(2, "tools/call", {{"name", "echo"}}));  // read while call 1 waits
+        REQUIRE(bed.lines(1));  // answered by a worker before call 1's reply is read
+    };
+    bed.send(line(1, "tools/call", {{"name", "echo"}}));
+    REQUIRE(bed.lines(2));
+    auto out = messages(bed.out);
+    CHECK(out[0]["id"] == 2);
+    CHECK(out[1]["id"] == 1);
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(served_on[1] == intake);  // no hand-over to a worker
+    CHECK(served_on[2] != intake);
+}
+
+TEST_CASE("relay: a 401 met on the stdin thread hands the call to a worker, which renews") {
+    const auto intake = std::this_thread::get_id();
+    Bed bed(
+        [&](const FakeRequest& r) {
+            json m = body_of(r);
+            if (r.method == "GET") return FakeReply::json(405, "");
+            if (m["method"] == "initialize") return initialize_reply(m, "s1");
+            if (!m.contains("id")) return FakeReply::json(202, "");
+            if (r.header("Authorization") == "Bearer old")  // what current() gives
+                return FakeReply::json(401, "", {{"WWW-Authenticate", "Bearer"}});
+            return FakeReply::json(200, result_for(m["id"], json::object()));
+        },
+        true);
+    FakeIntakeHook hook;
+    bed.options.intake_hook = &hook;
+    bed.tokens.next = "Bearer new";
+    bed.start();                // no handshake: nothing is held
+    bed.tokens.at_hand = true;  // current() answers from memory: the stdin thread may send
+    bed.send(line(5, "tools/call", {{"name", "echo"}}));
+    REQUIRE(bed.lines(1));
+    auto out = messages(bed.out);
+    CHECK(out[0]["id"] == 5);
+    CHECK(out[0].contains("result"));
+    CHECK(hook.waits >= 1);  // the first attempt went from the stdin thread
+    std::lock_guard<std::mutex> lock(bed.tokens.mutex);
+    CHECK(bed.tokens.renewals.size() == 1);  // by a worker
+    CHECK(bed.tokens.renewed_on != intake);
 }
