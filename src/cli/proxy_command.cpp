@@ -65,7 +65,7 @@ int run_proxy(const ProxyCommand& command, Wiring& wiring) {
     Relay relay(options, wiring.http(), out, log);
     LineFramer framer(
         command.relay.max_message_bytes,
-        {[&](std::string&& line) { relay.on_line(std::move(line)); },
+        {[&](std::string&& line) { relay.on_line(std::move(line), framer.has_line()); },
          [&](std::string_view prefix, size_t total) { relay.on_oversized(prefix, total); }});
     // The query string may hold a credential: the log shows the path only.
     log.debug("relaying stdin to " + url->display());

@@ -25,6 +25,9 @@ public:
     LineFramer(size_t max_line_bytes, Sink sink) : max_(max_line_bytes), sink_(std::move(sink)) {}
 
     void feed(std::string_view bytes);
+    // Whether a complete line is buffered behind the one being handed over (a burst read
+    // at once): asked from inside the sink.
+    bool has_line() const { return pending_.find('\n', pos_) != std::string::npos; }
     // End of input: a last line without '\n' still counts.
     void finish();
 

@@ -51,9 +51,9 @@ Relay::~Relay() {
     shutdown(std::chrono::milliseconds(0));
 }
 
-void Relay::on_line(std::string&& line) {
+void Relay::on_line(std::string&& line, bool more_read) {
     const void* outer = t_intake;
-    t_intake = this;
+    t_intake = more_read ? nullptr : this;
     struct Restore {
         const void* outer;
         ~Restore() { t_intake = outer; }

@@ -64,8 +64,9 @@ public:
     Relay(const Relay&) = delete;
     Relay& operator=(const Relay&) = delete;
 
-    // One complete stdin line. Thread-safe.
-    void on_line(std::string&& line);
+    // One complete stdin line. Thread-safe. `more_read`: further lines were read with it (a
+    // burst): this one goes to a worker, so the next ones are not held behind it.
+    void on_line(std::string&& line, bool more_read = false);
     // A stdin line over the size limit: only its beginning is known.
     void on_oversized(std::string_view prefix, size_t total_bytes);
 

@@ -649,3 +649,24 @@ TEST_CASE("relay: a 401 met on the stdin thread hands the call to a worker, whic
     CHECK(bed.tokens.renewals.size() == 1);  // by a worker
     CHECK(bed.tokens.renewed_on != intake);
 }
+
+TEST_CASE("relay: lines read together (a burst) go to workers, not behind the stdin thread's") {
+    const auto intake = std::this_thread::get_id();
+    std::mutex mutex;
+    std::map<int, std::thread::id> served_on;
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        std::lock_guard<std::mutex> lock(mutex);
+        served_on[m["id"].get<int>()] = std::this_thread::get_id();
+        return FakeReply::json(200, result_for(m["id"], json::object()));
+    });
+    FakeIntakeHook hook;
+    bed.options.intake_hook = &hook;
+    bed.start();
+    bed.relay->on_line(line(1, "tools/call", {{"name", "slow"}}), true);   // more were read
+    bed.relay->on_line(line(2, "tools/call", {{"name", "slow"}}), false);  // the last of them
+    REQUIRE(bed.lines(2));
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(served_on[1] != intake);
+    CHECK(served_on[2] == intake);
+}

@@ -101,3 +101,17 @@ TEST_CASE("LineFramer: an oversized line inside one big chunk, then more lines")
     CHECK(c.oversized[0].second == 200000);
     CHECK(c.oversized[0].first.size() == LineFramer::kOversizePrefix);
 }
+
+TEST_CASE("LineFramer::has_line: whether another complete line waits behind this one") {
+    std::vector<std::pair<std::string, bool>> seen;
+    LineFramer* self = nullptr;
+    LineFramer framer(100, {[&](std::string&& l) { seen.emplace_back(l, self->has_line()); },
+                            [](std::string_view, size_t) {}});
+    self = &framer;
+    framer.feed("a\nb\nc");  // "c" is not complete
+    framer.feed("\n");
+    REQUIRE(seen.size() == 3);
+    CHECK(seen[0] == std::make_pair(std::string("a"), true));
+    CHECK(seen[1] == std::make_pair(std::string("b"), false));
+    CHECK(seen[2] == std::make_pair(std::string("c"), false));
+}
