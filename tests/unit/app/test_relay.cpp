@@ -579,8 +579,8 @@ TEST_CASE("relay: the next request waits for notifications/initialized and the G
         if (std::find(first.begin(), first.end(), o) == first.end()) first.push_back(o);
     }
     INFO("order: " << seen);
-    CHECK(first == std::vector<std::string>{"initialize", "notifications/initialized", "GET",
-                                            "tools/list"});
+    CHECK(first ==
+          std::vector<std::string>{"initialize", "notifications/initialized", "GET", "tools/list"});
 }
 
 namespace {
