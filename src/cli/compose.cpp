@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -12,6 +11,7 @@
 #include "adapters/store/stores.h"
 #include "cli/version.h"
 #include "platform/clock.h"
+#include "platform/environment.h"
 #include "platform/line_writer.h"
 #include "platform/paths.h"
 #include "platform/process.h"
@@ -22,13 +22,6 @@ namespace mcp_auth {
 namespace {
 
 constexpr auto kKeychainTimeout = std::chrono::seconds(5);
-
-// The process's environment: read here and nowhere else.
-std::optional<std::string> getenv_lookup(const std::string& name) {
-    const char* value = std::getenv(name.c_str());
-    if (!value) return std::nullopt;
-    return std::string(value);
-}
 
 // At a terminal the user can always open the URL shown: never "no browser here".
 class TerminalBrowser : public Browser {
@@ -90,7 +83,7 @@ struct Wiring::Adapters {
 
 Wiring::Wiring(const CommonOptions& common)
     : common_(common),
-      env_(getenv_lookup),
+      env_(environment_variable),  // the environment: read here and nowhere else
       stderr_(std::make_unique<LineWriter>(kStandardError)),
       log_(*stderr_, common.verbose) {}
 
@@ -139,7 +132,7 @@ SecretStore& Wiring::keychain() {
     // before any thread starts (adapters/store/stores.h: default_session_bus).
     std::string bus_note;
     if (auto address = default_session_bus(env_, &bus_note))
-        setenv("DBUS_SESSION_BUS_ADDRESS", address->c_str(), 0);
+        set_environment_default("DBUS_SESSION_BUS_ADDRESS", *address);
     keychain_ = make_os_keychain(kKeychainTimeout, std::move(bus_note));
 #else
     keychain_ = make_os_keychain(kKeychainTimeout);

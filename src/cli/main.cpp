@@ -9,13 +9,14 @@
 #include "cli/commands.h"
 #include "cli/compose.h"
 #include "cli/options.h"
+#include "platform/environment.h"
 #include "platform/process.h"
 
 namespace mcp_auth {
 namespace {
 
 int run(int argc, char** argv) {
-    Command command = parse_command_line(argc, argv);
+    Command command = parse_command_line(command_line_arguments(argc, argv));
     if (const auto* exit = std::get_if<ExitNow>(&command)) return exit->code;
     Wiring wiring(common_options(command));
     try {

@@ -142,8 +142,7 @@ inline constexpr int kExitLoginRequired = 4;
 
 // Parses a command line. Help, version and usage errors are printed here (help to stdout
 // only when asked for explicitly; errors to stderr) and come back as ExitNow.
-Command parse_command_line(int argc, char** argv);
-// The same on the arguments after the program's name.
+// `args`: the arguments after the program's name (platform/environment.h).
 Command parse_command_line(const std::vector<std::string>& args);
 
 // The options as arguments that parse back to the same values (only those that differ

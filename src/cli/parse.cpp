@@ -268,12 +268,6 @@ const CommonOptions& common_options(const Command& command) {
         command);
 }
 
-Command parse_command_line(int argc, char** argv) {
-    std::vector<std::string> args;
-    for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
-    return parse_command_line(args);
-}
-
 Command parse_command_line(const std::vector<std::string>& args) {
     CLI::App app{
         "mcp-auth: per-user OAuth for MCP. Relays an MCP client's stdio to a remote Streamable "
