@@ -346,11 +346,12 @@ export const readRequestLog = readJsonLines;
  * `events(name?)` (event-log lines, optionally of one kind) and `issued()`
  * (every access and refresh token it handed out, read from its stdout).
  */
-export async function startAuthServer({ config = 'standard', resource, accessTokenTtl, extraArgs = [] } = {}) {
+export async function startAuthServer({ config = 'standard', resource, accessTokenTtl, tokenPadding, extraArgs = [] } = {}) {
   const eventLog = join(tempDir(), 'as-events.jsonl');
   const args = ['--config', config, '--port', '0', '--event-log', eventLog, '--print-tokens'];
   if (resource) args.push('--resource', resource);
   if (accessTokenTtl) args.push('--access-token-ttl', String(accessTokenTtl));
+  if (tokenPadding) args.push('--token-padding', String(tokenPadding));
   const srv = await startServer(AUTH_SERVER, [...args, ...extraArgs]);
   return {
     ...srv,
@@ -379,9 +380,9 @@ export async function startProtectedMcpServer({ issuer, config = 'standard', por
 }
 
 /** An authorization server plus a protected MCP server that trusts it, its resource URL known up front. */
-export async function startOAuthPair({ config = 'standard', accessTokenTtl, tokenHeader } = {}) {
+export async function startOAuthPair({ config = 'standard', accessTokenTtl, tokenHeader, tokenPadding } = {}) {
   const mcpPort = await deadPort();
-  const as = await startAuthServer({ config, accessTokenTtl, resource: `http://127.0.0.1:${mcpPort}/mcp` });
+  const as = await startAuthServer({ config, accessTokenTtl, tokenPadding, resource: `http://127.0.0.1:${mcpPort}/mcp` });
   const mcp = await startProtectedMcpServer({ issuer: as.issuer, config, port: mcpPort, tokenHeader });
   return { as, mcp };
 }

@@ -4,7 +4,7 @@
 //
 //   node tests/servers/auth-server.mjs --config standard|cognito [--port 0]
 //        [--access-token-ttl SECONDS] [--resource URL] [--event-log FILE]
-//        [--print-tokens] [--quiet]
+//        [--print-tokens] [--token-padding BYTES] [--quiet]
 //
 // Listens on 127.0.0.1 (port 0 = chosen by the OS), issuer
 // `http://127.0.0.1:<port>`, and prints exactly one line `LISTENING <port>`
@@ -63,13 +63,14 @@ import { appendJsonLine, listen, makeLog, parseCommandLine, stopOnSignals } from
 
 const { opts, port, fail } = parseCommandLine({
   name: 'auth-server',
-  usage: 'usage: node tests/servers/auth-server.mjs --config standard|cognito [--port N] [--access-token-ttl SECONDS] [--resource URL] [--event-log FILE] [--print-tokens] [--quiet]',
+  usage: 'usage: node tests/servers/auth-server.mjs --config standard|cognito [--port N] [--access-token-ttl SECONDS] [--resource URL] [--event-log FILE] [--print-tokens] [--token-padding BYTES] [--quiet]',
   options: {
     config: { type: 'string', default: 'standard' },
     'access-token-ttl': { type: 'string', default: '300' },
     resource: { type: 'string' },
     'event-log': { type: 'string' },
     'print-tokens': { type: 'boolean', default: false },
+    'token-padding': { type: 'string', default: '0' },
   },
   check: (o, fail) => {
     if (!['standard', 'cognito'].includes(o.config)) fail(`unknown --config ${o.config}`);
@@ -78,6 +79,16 @@ const { opts, port, fail } = parseCommandLine({
 const config = opts.config;
 const accessTokenTtl = Number(opts['access-token-ttl']);
 if (!Number.isInteger(accessTokenTtl) || accessTokenTtl < 1) fail(`bad --access-token-ttl ${opts['access-token-ttl']}`);
+// --token-padding BYTES: user access tokens carry a `groups` claim of about that many
+// bytes, as Entra ID's group lists make real tokens big (a Windows credential blob holds
+// 2,560 bytes).
+const tokenPadding = Number(opts['token-padding']);
+if (!Number.isInteger(tokenPadding) || tokenPadding < 0) fail(`bad --token-padding ${opts['token-padding']}`);
+const paddingClaim = () => {
+  const groups = [];
+  for (let i = 0; groups.join('","').length < tokenPadding; ++i) groups.push(`group-${String(i).padStart(4, '0')}-${randomBytes(8).toString('hex')}`);
+  return groups;
+};
 if (opts.resource !== undefined && !URL.canParse(opts.resource)) fail(`bad --resource ${opts.resource}`);
 
 const log = makeLog(`auth-server ${config}`, opts.quiet);
@@ -284,7 +295,8 @@ function buildProvider(issuer) {
     extraTokenClaims: async (_ctx, token) => {
       const user = token.accountId ? userBySub(token.accountId) : undefined;
       if (!user) return undefined;
-      return config === 'cognito' ? { username: user.email, token_use: 'access' } : { email: user.email };
+      const shape = config === 'cognito' ? { username: user.email, token_use: 'access' } : { email: user.email };
+      return tokenPadding ? { ...shape, groups: paddingClaim() } : shape;
     },
     findAccount: async (_ctx, sub) => {
       const user = userBySub(sub);
