@@ -439,6 +439,9 @@ export async function runCommand(cmd, args, { env = process.env, timeoutMs = 300
   proc.stderr.setEncoding('utf8');
   proc.stdout.on('data', (d) => { stdout += d; });
   proc.stderr.on('data', (d) => { stderr += d; });
+  // 'exit' can come before the last output has been read (a loaded machine): the output
+  // is complete once both pipes have ended (bounded: a grandchild may hold them open).
+  const drained = Promise.all([proc.stdout, proc.stderr].map((s) => new Promise((r) => s.once('close', r))));
   proc.stdin.on('error', () => {});
   proc.stdin.end(input);
   let timedOut = false;
@@ -450,6 +453,7 @@ export async function runCommand(cmd, args, { env = process.env, timeoutMs = 300
     await stopChild(proc);
     result = { code: proc.exitCode, signal: proc.signalCode };
   }
+  await withTimeout(drained, 500, 'output pipes').catch(() => {});
   return { ...result, stdout, stderr, timedOut, ms: Date.now() - started };
 }
 
