@@ -12,7 +12,11 @@ namespace {
 std::string local_time(long long when) {
     std::time_t t = static_cast<std::time_t>(when);
     std::tm tm{};
+#ifdef _WIN32  // the C runtime's thread-safe form (argument order reversed)
+    localtime_s(&tm, &t);
+#else
     localtime_r(&t, &tm);
+#endif
     char buf[64];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %Z", &tm);
     return buf;

@@ -1,6 +1,8 @@
 #include "adapters/loopback/callback_listener.h"
 
+#ifndef _WIN32
 #include <sys/socket.h>
+#endif
 
 #include <condition_variable>
 #include <mutex>
@@ -165,10 +167,17 @@ Expected<std::unique_ptr<CallbackListener>> CallbackListener::start(int port) {
     impl->server.set_read_timeout(std::chrono::seconds(5));
     // httplib's default options add SO_REUSEPORT, which lets a second listener (a stale or
     // hostile one of the same user) share the port and take callbacks: never share it.
-    // SO_REUSEADDR alone only allows a bind beside connections in TIME_WAIT.
+    // SO_REUSEADDR alone only allows a bind beside connections in TIME_WAIT. On Windows
+    // SO_REUSEADDR means the opposite (another socket may bind the same port and steal
+    // the callback): there the port is claimed with SO_EXCLUSIVEADDRUSE instead.
     impl->server.set_socket_options([](socket_t sock) {
         int yes = 1;
+#ifdef _WIN32
+        setsockopt(sock, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, reinterpret_cast<const char*>(&yes),
+                   sizeof yes);
+#else
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+#endif
     });
     impl->server.Get("/start", [self](const httplib::Request& req, httplib::Response& res) {
         self->on_start(req, res);
