@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -13,14 +12,9 @@
 #include <thread>
 #include <type_traits>
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <httplib.h>
 
+#include "adapters/http/socket_io.h"
 #include "core/base64.h"
 
 namespace mcp_auth {
@@ -72,14 +66,7 @@ struct Tunnel {
     std::string error;   // why the last tunnel could not be opened, for the user
 };
 
-bool wait_for(socket_t sock, short events, time_t sec, time_t usec) {
-    pollfd pfd{sock, events, 0};
-    auto ms = static_cast<int>(std::min<time_t>(sec * 1000 + usec / 1000, 24 * 3600 * 1000));
-    int rc;
-    do rc = ::poll(&pfd, 1, ms);
-    while (rc < 0 && errno == EINTR);
-    return rc > 0;
-}
+static_assert(std::is_same_v<socket_t, SocketHandle>, "adapters/http/socket_io.h's handle type");
 
 // What mcp-auth's own streams share: the connected socket, and no addresses to report
 // (cpp-httplib asks for them only on the server side).
@@ -109,7 +96,7 @@ class PlainStream final : public SocketStream {
 public:
     PlainStream(socket_t sock, time_t rs, time_t ru, Exchange& ex)
         : SocketStream(sock), rs_(rs), ru_(ru), ex_(ex) {}
-    bool is_readable() const override { return off_ < len_ || wait_for(sock_, POLLIN, rs_, ru_); }
+    bool is_readable() const override { return off_ < len_ || socket_wait(sock_, false, rs_, ru_); }
     // Nothing to wait for: a write that cannot proceed fails after the send timeout.
     bool is_writable() const override { return true; }
     ssize_t read(char* ptr, size_t size) override {
@@ -135,51 +122,18 @@ public:
     }
     // Sends a then b (either may be empty), as one write where the transport allows.
     bool write_both(const char* a, size_t an, const char* b, size_t bn) {
-        iovec iov[2] = {{const_cast<char*>(a), an}, {const_cast<char*>(b), bn}};
-        size_t i = an ? 0 : 1;  // the first buffer with bytes left
-        while (i < 2 && iov[i].iov_len) {
-            msghdr msg{};
-            msg.msg_iov = iov + i;
-            msg.msg_iovlen = 2 - i;
-            ssize_t n = ::sendmsg(sock_, &msg, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            auto left = static_cast<size_t>(n);
-            while (i < 2 && left >= iov[i].iov_len) left -= iov[i++].iov_len;
-            if (i < 2) {
-                iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + left;
-                iov[i].iov_len -= left;
-            }
-        }
-        return true;
+        return socket_send_both(sock_, a, an, b, bn);
     }
 
 private:
     ssize_t receive(char* ptr, size_t size) {
-        ssize_t n;
-        do n = ::recv(sock_, ptr, size, 0);
-        while (n < 0 && errno == EINTR);
-        return n;
+        return static_cast<ssize_t>(socket_receive(sock_, ptr, size));
     }
     time_t rs_, ru_;
     Exchange& ex_;
     char buf_[4096];
     size_t off_ = 0, len_ = 0;
 };
-
-// Sets the socket timeouts PlainStream relies on.
-bool set_socket_timeouts(socket_t sock, time_t rs, time_t ru, time_t ws, time_t wu) {
-    auto tv = [](time_t sec, time_t usec) {
-        timeval t{};
-        t.tv_sec = sec;
-        t.tv_usec = static_cast<suseconds_t>(usec);
-        if (sec == 0 && usec == 0) t.tv_usec = 1;  // zero would mean "wait for ever"
-        return t;
-    };
-    timeval r = tv(rs, ru), w = tv(ws, wu);
-    return ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &r, sizeof(r)) == 0 &&
-           ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &w, sizeof(w)) == 0;
-}
 
 // What cpp-httplib sees of a connection during an exchange: the head bound on reads, and
 // the request's writes held until they can go out as one (see Exchange). A template on
@@ -248,8 +202,8 @@ public:
         : SocketStream(sock), ssl_(ssl), rs_(rs), ru_(ru), ws_(ws), wu_(wu), ex_(ex) {
         SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
     }
-    bool is_readable() const override { return wait_for(sock_, POLLIN, rs_, ru_); }
-    bool is_writable() const override { return wait_for(sock_, POLLOUT, ws_, wu_); }
+    bool is_readable() const override { return socket_wait(sock_, false, rs_, ru_); }
+    bool is_writable() const override { return socket_wait(sock_, true, ws_, wu_); }
     ssize_t read(char* ptr, size_t size) override {
         int len = static_cast<int>(std::min<size_t>(size, 1 << 30));
         for (int tries = 0; tries < 1000; ++tries) {
@@ -316,7 +270,7 @@ socket_t open_tunnel(Tunnel& tunnel, time_t cs, time_t cu, time_t rs, time_t ru,
         return INVALID_SOCKET;
     }
     auto fail = [&](std::string why, httplib::Error kind) {
-        ::close(sock);
+        socket_close(sock);
         tunnel.error = std::move(why);
         error = kind;
         return INVALID_SOCKET;
@@ -328,21 +282,21 @@ socket_t open_tunnel(Tunnel& tunnel, time_t cs, time_t cu, time_t rs, time_t ru,
                    base64_encode(proxy.user + ":" + proxy.password) + "\r\n";
     request += "\r\n";
     for (size_t sent = 0; sent < request.size();) {
-        if (!wait_for(sock, POLLOUT, ws, wu))
+        if (!socket_wait(sock, true, ws, wu))
             return fail("timed out sending to " + where, httplib::Error::Write);
-        ssize_t n = ::send(sock, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) return fail(where + " closed the connection", httplib::Error::Write);
-        sent += static_cast<size_t>(n);
+        if (!socket_send_both(sock, request.data() + sent, request.size() - sent, nullptr, 0))
+            return fail(where + " closed the connection", httplib::Error::Write);
+        sent = request.size();
     }
     // The reply head, a byte at a time (the TLS bytes after it are not ours to take).
     std::string head;
     while (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) {
         if (head.size() >= 16 * 1024)
             return fail(where + " sent an oversized reply to CONNECT", httplib::Error::Read);
-        if (!wait_for(sock, POLLIN, rs, ru))
+        if (!socket_wait(sock, false, rs, ru))
             return fail("no reply from " + where + " to CONNECT", httplib::Error::Read);
         char c;
-        ssize_t n = ::recv(sock, &c, 1, 0);
+        long long n = socket_receive(sock, &c, 1);
         if (n <= 0)
             return fail(
                 where + " closed the connection instead of opening a tunnel to " + tunnel.target,
@@ -389,10 +343,10 @@ private:
         if (!tunnel_) {
             if (!httplib::ClientImpl::create_and_connect_socket(socket, error)) return false;
             if constexpr (!is_tls_client<Base>()) {
-                if (!set_socket_timeouts(socket.sock, this->read_timeout_sec_,
+                if (!socket_set_timeouts(socket.sock, this->read_timeout_sec_,
                                          this->read_timeout_usec_, this->write_timeout_sec_,
                                          this->write_timeout_usec_)) {
-                    ::close(socket.sock);
+                    socket_close(socket.sock);
                     socket.sock = INVALID_SOCKET;
                     error = httplib::Error::Connection;
                     return false;
