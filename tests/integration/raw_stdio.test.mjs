@@ -352,7 +352,10 @@ describe('mcp-auth raw stdio', { skip: bin.skip, concurrency: false }, () => {
       assertCleanStdout(relay);
     });
 
-    it('SIGTERM: exit 0 within 1 s and DELETE with the session id', { timeout: 20000 }, async () => {
+    // Windows has no SIGTERM (under Wine it kills the process outright): hosts there close
+    // stdin, which the EOF tests above cover, or end the process.
+    const windows = process.env.MCP_AUTH_EXE ? 'Windows has no SIGTERM: the stdin EOF tests cover how hosts end it there' : false;
+    it('SIGTERM: exit 0 within 1 s and DELETE with the session id', { timeout: 20000, skip: windows }, async () => {
       const { srv, relay } = await legacySession();
       const sid = srv.log()[0]?.responseSessionId;
       relay.send({ jsonrpc: '2.0', id: 701, method: 'tools/call', params: { name: 'slow', arguments: { ms: 5000 } } });
