@@ -1,8 +1,9 @@
 #pragma once
 // Where mcp-auth keeps state on this platform, from the environment it is given (the
 // composition root passes it as an EnvLookup; nothing here reads the environment itself).
-// A win32 sibling: %LOCALAPPDATA%\mcp-auth, with the same rule that a relative or empty
-// value is ignored and "" is returned when nothing absolute is known.
+// On Windows (win32/paths.cpp, which says why not AppData): %USERPROFILE%\.mcp-auth, with
+// the same rule that a relative or empty value is ignored and "" is returned when nothing
+// absolute is known.
 #include <string>
 
 #include "core/headers.h"

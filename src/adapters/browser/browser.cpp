@@ -10,19 +10,56 @@
 namespace mcp_auth {
 namespace {
 
-// A browser variable holds commands separated by ':'; each is split on blanks (no
-// shell), and "%s" stands for the URL (appended when absent).
+#if defined(_WIN32)
+// Windows paths hold ':' ("C:\...") and often blanks ("Program Files"): the commands are
+// separated by ';' (as in PATH), and a word may be quoted ("C:\Program Files\x.exe").
+constexpr char kCommandSeparator = ';';
+constexpr bool kQuotedWords = true;
+#else
+constexpr char kCommandSeparator = ':';
+constexpr bool kQuotedWords = false;
+#endif
+
+// The words of one command: split on blanks (no shell); with kQuotedWords, a double-quoted
+// stretch is part of a word, blanks included, quotes removed.
+std::vector<std::string> words_of(const std::string& command) {
+    std::vector<std::string> words;
+    if (!kQuotedWords) {
+        std::stringstream in(command);
+        std::string word;
+        while (in >> word) words.push_back(word);
+        return words;
+    }
+    std::string word;
+    bool in_word = false, quoted = false;
+    for (char c : command) {
+        if (c == '"') {
+            quoted = !quoted;
+            in_word = true;
+        } else if (!quoted && (c == ' ' || c == '\t')) {
+            if (in_word) words.push_back(word);
+            word.clear();
+            in_word = false;
+        } else {
+            word.push_back(c);
+            in_word = true;
+        }
+    }
+    if (in_word) words.push_back(word);
+    return words;
+}
+
+// A browser variable holds commands separated by kCommandSeparator; each is split into
+// words (no shell), and "%s" stands for the URL (appended when absent).
 std::vector<std::vector<std::string>> commands_from(const std::string& value,
                                                     const std::string& url) {
     std::vector<std::vector<std::string>> out;
     std::stringstream list(value);
     std::string command;
-    while (std::getline(list, command, ':')) {
-        std::stringstream words(command);
+    while (std::getline(list, command, kCommandSeparator)) {
         std::vector<std::string> argv;
-        std::string word;
         bool placed = false;
-        while (words >> word) {
+        for (std::string word : words_of(command)) {
             size_t at = word.find("%s");
             if (at != std::string::npos) {
                 word.replace(at, 2, url);
@@ -65,7 +102,11 @@ bool SystemBrowser::open(const std::string& url) {
     } else if (auto theirs = variable("BROWSER"); !theirs.empty()) {
         candidates = commands_from(theirs, url);
     } else {
+#if defined(_WIN32)
+        return open_url_with_shell(url, log_);
+#else
         candidates = {default_url_opener(url)};
+#endif
     }
     for (const auto& argv : candidates)
         if (spawn_detached(argv, SpawnOptions{}, log_)) return true;

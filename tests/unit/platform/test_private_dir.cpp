@@ -24,6 +24,7 @@ PrivateDirectory open_dir(const std::string& path) {
     return std::move(*dir);
 }
 
+#ifndef _WIN32
 fs::perms mode_of(const std::string& path) {
     return fs::symlink_status(path).permissions() & fs::perms::mask;
 }
@@ -32,8 +33,12 @@ void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
+#endif  // !_WIN32
+
 }  // namespace
 
+// POSIX: modes and symbolic links (the Windows forms: test_private_dir_win32.cpp).
+#ifndef _WIN32
 TEST_CASE("private directory: created for this user alone, with its missing parents") {
     TempDir tmp;
     std::string path = tmp / "a/b/store";
@@ -126,6 +131,8 @@ TEST_CASE("private directory: a file others can read is refused, with the fix") 
     REQUIRE_FALSE(not_file);
     CHECK(contains(not_file.error().message, "not a regular file"));
 }
+
+#endif  // !_WIN32
 
 TEST_CASE("private directory: lock files conflict as two processes' locks do") {
     TempDir tmp;

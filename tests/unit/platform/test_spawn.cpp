@@ -2,6 +2,7 @@
 // the environment without secrets, no descriptor but the one passed, and the lock it holds.
 #include <doctest/doctest.h>
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -157,3 +158,5 @@ TEST_CASE("self_executable: the path this executable was started by") {
     CHECK(std::filesystem::path(self).filename() == "unit_platform");
     CHECK(access(self.c_str(), X_OK) == 0);
 }
+
+#endif  // !_WIN32

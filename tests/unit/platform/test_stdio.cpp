@@ -2,6 +2,7 @@
 // and how each ends (a reader that went away, end of input, stop()).
 #include <doctest/doctest.h>
 
+#ifndef _WIN32
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -203,3 +204,5 @@ TEST_CASE("stdin loop: its wait hook reads stdin on while the thread waits for a
     close(pair[0]);
     close(pair[1]);
 }
+
+#endif  // !_WIN32
