@@ -17,6 +17,7 @@
 #include "platform/process.h"
 #include "platform/process_lock.h"
 #include "platform/spawn.h"
+#include "platform/system_proxy.h"
 
 namespace mcp_auth {
 namespace {
@@ -64,12 +65,31 @@ private:
     Log& log_;
 };
 
+// The system's proxy settings for the HTTP adapter, when the environment sets no proxy
+// variable (it wins, NO_PROXY=* included); empty otherwise. The adapter asks on its first
+// connection to a server off loopback.
+SystemProxySource system_proxy_unless_environment(const EnvLookup& env, Log& log) {
+    if (environment_sets_proxy([&](const char* name) { return env(name).value_or(""); })) return {};
+    return [&log]() -> std::optional<SystemProxySettings> {
+        auto settings = system_proxy_settings();
+        if (settings && !settings->proxy.empty())
+            log.debug("no proxy variable is set: using the system proxy settings (proxy \"" +
+                      settings->proxy + "\", bypass \"" + settings->bypass + "\")");
+        if (settings && (settings->auto_detect || !settings->auto_config_url.empty()))
+            log.debug(
+                "the system proxy settings ask for automatic configuration (WPAD or a "
+                "setup script), which mcp-auth does not use; set HTTPS_PROXY to use a "
+                "proxy they would choose");
+        return settings;
+    };
+}
+
 }  // namespace
 
 // Built on first use: none of them does anything until asked.
 struct Wiring::Adapters {
     Adapters(const EnvLookup& env, Log& log)
-        : http(env, "mcp-auth/" MCP_AUTH_VERSION),
+        : http(env, "mcp-auth/" MCP_AUTH_VERSION, system_proxy_unless_environment(env, log)),
           locks(lock_directory(env("XDG_RUNTIME_DIR").value_or(""), state_directory(env))),
           browser(env, log),
           terminal(browser) {}

@@ -13,8 +13,14 @@
 #include <type_traits>
 
 #include <httplib.h>
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#endif
 
 #include "adapters/http/socket_io.h"
+#include "adapters/http/system_roots.h"
 #include "core/base64.h"
 
 namespace mcp_auth {
@@ -46,6 +52,7 @@ struct Exchange {
     bool send_failed = false;           // sending the request failed (not reading the reply)
     WaitHook* hook = nullptr;           // waits for the reply through it (set_wait_hook)
     bool hook_stopped = false;          // ... and it said to give the exchange up
+    std::string tls_refusal;            // why the server's certificate was refused (OpenSSL)
 };
 
 // Waits for `sock` to be readable through the exchange's hook (when there is one) before
@@ -402,14 +409,67 @@ std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, Exchange& excha
                                                                 exchange, nullptr);
 }
 
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+// The verify callback: notes why OpenSSL refused the server's certificate in the exchange
+// of the context (its app data), for the message; the handshake fails either way.
+int note_refusal(int ok, X509_STORE_CTX* store) {
+    if (ok) return ok;
+    auto* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* ex = ssl ? static_cast<Exchange*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl))) : nullptr;
+    if (ex && ex->tls_refusal.empty())
+        ex->tls_refusal = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+    return ok;
+}
+
+// Server verification by OpenSSL, in the handshake: the chain against the system's CAs
+// (adapters/http/system_roots.h) and `ca_file`, the name by X509_check_host's rules (RFC
+// 6125: no partial wildcards, the subject's CN only when there is no DNS name); a refusal
+// fails the handshake, before any request byte. cpp-httplib's own verification stays off:
+// it loads the trusted CAs into every new context (Debian's bundle: 20-30 ms; on Windows
+// the ROOT store alone: 60-300 ms under Wine), and checks the name after the handshake
+// with a matcher of its own. False when the name cannot be set to check.
+bool verify_server(httplib::SSLClient& tls, const Url& server, const std::string& ca_file,
+                   Exchange& exchange) {
+    tls.enable_server_certificate_verification(false);
+    SSL_CTX* ctx = tls.ssl_context();
+    if (!ctx) return true;  // an invalid client: send() fails on its own
+    X509_STORE* store = nullptr;
+    if (ca_file.empty()) {
+        store = system_trust_store();
+    } else if ((store = X509_STORE_new()) != nullptr) {
+        // An unreadable file leaves the system's CAs alone trusted, as it always did.
+        (void)X509_STORE_load_file(store, ca_file.c_str());
+        ERR_clear_error();
+        add_system_roots(store);
+    }
+    // The context owns this reference from now on. Without a store (OpenSSL out of
+    // memory) it keeps its empty one, which trusts nothing.
+    if (store) SSL_CTX_set_cert_store(ctx, store);
+    SSL_CTX_set_app_data(ctx, &exchange);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, note_refusal);
+    X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    std::string host = connect_host(server);
+    // parse_url admits numeric hosts as dotted quads and bracketed IPv6 literals only.
+    bool address =
+        server.host.front() == '[' || host.find_first_not_of("0123456789.") == std::string::npos;
+    return address ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1
+                   : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1;
+}
+#endif
+
 }  // namespace
 
 struct HttplibConnection::Impl {
-    Impl(const Url& server, const HttpOptions& opts, const EnvLookup& env, std::string agent)
+    Impl(const Url& server, const HttpOptions& opts, const EnvLookup& env, std::string agent,
+         const SystemProxySettings* system_proxy)
         : url(server),
           options(opts),
           user_agent(std::move(agent)),
-          proxy(proxy_for(server, [&](const char* name) { return env(name).value_or(""); })),
+          proxy(system_proxy
+                    ? system_proxy_for(server, *system_proxy)
+                    : proxy_for(server, [&](const char* name) { return env(name).value_or(""); })),
           tunnel(https_tunnel(server, proxy)),
           client(make_client(server, exchange, tunnel ? &*tunnel : nullptr)) {
         exchange.limit = opts.max_header_bytes;
@@ -422,19 +482,10 @@ struct HttplibConnection::Impl {
         client->set_url_encode(false);
         client->set_follow_location(false);
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-        if (server.scheme == "https") {
-            auto& tls = static_cast<httplib::SSLClient&>(*client);
-            tls.enable_server_certificate_verification(true);
-            if (!opts.ca_file.empty()) {
-                // The system's CAs stay trusted: httplib adds the default paths to this store.
-                X509_STORE* store = X509_STORE_new();
-                if (store && X509_STORE_load_file(store, opts.ca_file.c_str()) == 1) {
-                    tls.set_ca_cert_store(store);  // the SSL context owns it from now on
-                } else if (store) {
-                    X509_STORE_free(store);
-                }
-            }
-        }
+        if (server.scheme == "https" && !verify_server(static_cast<httplib::SSLClient&>(*client),
+                                                       server, opts.ca_file, exchange))
+            proxy_error = "cannot check the TLS certificate of " + server.authority() +
+                          " against its host name; not connecting";
 #else
         if (server.scheme == "https")
             proxy_error = "this build of mcp-auth has no TLS support, so it cannot reach " +
@@ -467,14 +518,16 @@ struct HttplibConnection::Impl {
 };
 
 HttplibConnection::HttplibConnection(const Url& server, const HttpOptions& options,
-                                     const EnvLookup& env, std::string user_agent)
-    : impl_(std::make_unique<Impl>(server, options, env, std::move(user_agent))) {}
+                                     const EnvLookup& env, std::string user_agent,
+                                     const SystemProxySettings* system_proxy)
+    : impl_(std::make_unique<Impl>(server, options, env, std::move(user_agent), system_proxy)) {}
 
 HttplibConnection::~HttplibConnection() = default;
 
 namespace {
 
-std::string describe(httplib::Error error, const Url& url) {
+// `refusal`: OpenSSL's reason for refusing the server's certificate, when it gave one.
+std::string describe(httplib::Error error, const Url& url, const std::string& refusal) {
     switch (error) {
         case httplib::Error::Connection:
             return "could not connect to " + url.authority() +
@@ -488,10 +541,10 @@ std::string describe(httplib::Error error, const Url& url) {
         case httplib::Error::SSLConnection:
             return "TLS handshake with " + url.authority() + " failed";
         case httplib::Error::SSLServerVerification:
-            return "the TLS certificate of " + url.authority() +
-                   " could not be verified; if the server uses a private CA, pass --ca-file "
-                   "<ca.pem> "
-                   "or set SSL_CERT_FILE";
+            return "the TLS certificate of " + url.authority() + " could not be verified" +
+                   (refusal.empty() ? std::string() : " (" + refusal + ")") +
+                   "; if the server uses a private CA, pass --ca-file <ca.pem> or " +
+                   system_roots_remedy();
         case httplib::Error::SSLLoadingCerts:
             return "could not load the trusted CA certificates";
         case httplib::Error::Canceled:
@@ -552,6 +605,7 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
     exchange.exceeded = false;
     exchange.hook_stopped = false;
     exchange.send_failed = false;
+    exchange.tls_refusal.clear();
     exchange.held.clear();
     exchange.body = nullptr;
     if (!body.empty() || method == "POST") {
@@ -604,8 +658,12 @@ HttpResult HttplibConnection::send(const std::string& method, const std::string&
         return result;
     }
     if (exchange.send_failed && error == httplib::Error::Read) error = httplib::Error::Write;
-    result.error = impl_->tunnel && !impl_->tunnel->error.empty() ? impl_->tunnel->error
-                                                                  : describe(error, impl_->url);
+    // OpenSSL verifies in the handshake (verify_server): its refusal is a failed handshake.
+    if (error == httplib::Error::SSLConnection && !exchange.tls_refusal.empty())
+        error = httplib::Error::SSLServerVerification;
+    result.error = impl_->tunnel && !impl_->tunnel->error.empty()
+                       ? impl_->tunnel->error
+                       : describe(error, impl_->url, exchange.tls_refusal);
     result.tls = error == httplib::Error::SSLConnection ||
                  error == httplib::Error::SSLServerVerification ||
                  error == httplib::Error::SSLLoadingCerts;
@@ -637,7 +695,15 @@ void HttplibConnection::cancel() {
 
 std::shared_ptr<HttpConnection> HttplibClient::connect(const Url& server,
                                                        const HttpOptions& options) {
-    return std::make_shared<HttplibConnection>(server, options, env_, user_agent_);
+    return std::make_shared<HttplibConnection>(server, options, env_, user_agent_,
+                                               system_proxy(server));
+}
+
+const SystemProxySettings* HttplibClient::system_proxy(const Url& server) {
+    // Loopback servers never use a proxy: no reason to read the settings for them.
+    if (!system_proxy_ || is_loopback_host(server.host)) return nullptr;
+    std::call_once(system_proxy_once_, [this] { system_settings_ = system_proxy_(); });
+    return system_settings_ ? &*system_settings_ : nullptr;
 }
 
 HttpResponse HttplibClient::fetch(const std::string& url, const std::string& method,
@@ -649,7 +715,7 @@ HttpResponse HttplibClient::fetch(const std::string& url, const std::string& met
         response.error = "invalid URL: " + parsed.error().message;
         return response;
     }
-    HttplibConnection conn(*parsed, options, env_, user_agent_);
+    HttplibConnection conn(*parsed, options, env_, user_agent_, system_proxy(*parsed));
     // The deadline: a watchdog that stops the exchange, whatever phase it is in (connect,
     // TLS handshake, a head or body dripping a byte at a time). Only http_fetch (the
     // metadata and token calls) pays for the thread, not the relay's requests.

@@ -4,6 +4,10 @@
 // server closed being reopened, and the response-head bound.
 #include <doctest/doctest.h>
 
+// The raw server is written with POSIX sockets; on Windows the adapter is tested through
+// test_tls_trust.cpp (a TLS server, the certificate stores, the system proxy) and the relay
+// suites under Wine.
+#ifndef _WIN32
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -282,3 +286,5 @@ TEST_CASE("http adapter: with a wait hook, the reply is awaited through it; Stop
     conn.set_wait_hook(nullptr);  // no hook: a plain blocking read again
     CHECK(post(conn, "{}").result.status == 200);
 }
+
+#endif  // !_WIN32

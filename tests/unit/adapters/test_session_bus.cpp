@@ -3,6 +3,7 @@
 // and its directory are the user's alone.
 #include <doctest/doctest.h>
 
+#ifndef _WIN32  // the Secret Service backend's alone
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -87,3 +88,5 @@ TEST_CASE("session bus: a socket in a directory others can write is refused, wit
     CHECK(note.find("is not yours alone") != std::string::npos);
     CHECK(note.find("set DBUS_SESSION_BUS_ADDRESS") != std::string::npos);
 }
+
+#endif  // !_WIN32
