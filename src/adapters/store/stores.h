@@ -19,6 +19,14 @@ std::unique_ptr<SecretStore> make_os_keychain(std::chrono::milliseconds timeout)
 std::unique_ptr<SecretStore> make_os_keychain(std::chrono::milliseconds timeout,
                                               std::string bus_note);
 
+#ifdef _WIN32
+// Windows Credential Manager only (defined by its backend): the keychain with a worker
+// thread of its own instead of the process's shared one, so that several stores in one
+// process race one another as separate processes would. For tests.
+std::unique_ptr<SecretStore> make_credential_manager_store(std::chrono::milliseconds timeout,
+                                                           bool own_worker);
+#endif
+
 // Secret Service only (defined by the libsecret backend): the session bus address the
 // composition root exports as DBUS_SESSION_BUS_ADDRESS before the keychain is used, when
 // the environment has none (hosts pass a trimmed environment): the user's own socket at
