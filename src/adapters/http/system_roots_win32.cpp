@@ -31,10 +31,13 @@ namespace mcp_auth {
 
 namespace {
 
-// One system store, at one location.
+// One system store, at one location. `always`: the store every profile has, opened even
+// when its registry key does not exist yet (a new Wine prefix creates it, with the host's
+// roots, on that first open; the others are skipped when absent).
 struct Place {
     DWORD location;
     const wchar_t* name;
+    bool always = false;
 };
 
 // What a logical store shows, from Microsoft's table of physical stores ("System Store
@@ -47,7 +50,7 @@ struct Place {
 // third-party roots Windows Update maintains). A place that does not exist, or cannot be
 // read, is skipped; a certificate two places share is read once (read_store).
 constexpr Place kRoots[] = {
-    {CERT_SYSTEM_STORE_CURRENT_USER, L"ROOT"},
+    {CERT_SYSTEM_STORE_CURRENT_USER, L"ROOT", true},
     {CERT_SYSTEM_STORE_CURRENT_USER_GROUP_POLICY, L"ROOT"},
     {CERT_SYSTEM_STORE_LOCAL_MACHINE_GROUP_POLICY, L"ROOT"},
     {CERT_SYSTEM_STORE_LOCAL_MACHINE_ENTERPRISE, L"ROOT"},
@@ -70,9 +73,11 @@ HCERTSTORE open_all(const Place (&places)[N]) {
     if (!all) return nullptr;
     bool any = false;
     for (const Place& place : places) {
-        HCERTSTORE one = CertOpenStore(
-            CERT_STORE_PROV_SYSTEM_W, 0, 0,
-            place.location | CERT_STORE_READONLY_FLAG | CERT_STORE_OPEN_EXISTING_FLAG, place.name);
+        HCERTSTORE one =
+            CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                          place.location | CERT_STORE_READONLY_FLAG |
+                              (place.always ? 0 : DWORD(CERT_STORE_OPEN_EXISTING_FLAG)),
+                          place.name);
         if (!one) continue;
         any = CertAddStoreToCollection(all, one, 0, 0) || any;
         CertCloseStore(one, 0);  // the collection keeps its own handle
