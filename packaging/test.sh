@@ -3,8 +3,8 @@
 # errors), runs every test through CTest (doctest unit tests per layer, the dependency
 # rule, the Node integration tests that drive the real binary, the official MCP
 # conformance suite with and without a client ID metadata document URL) and the
-# benchmark smoke, compiles the portable sources for macOS (Zig) and the platform layer
-# and Windows keychain for Windows (mingw-w64), then the hardening stages: the same suites
+# benchmark smoke, the macOS compile-and-link check (Zig), the Windows build (mingw-w64)
+# with its tests under Wine, then the hardening stages: the same suites
 # under ASan+UBSan and TSan, and each libFuzzer target for FUZZ_SECONDS
 # (packaging/hardening.sh).
 #   MCP_AUTH_QUICK=1 bash packaging/test.sh   skips the hardening stages (for quick local runs)
@@ -18,8 +18,12 @@ bash "$here/packaging/check-format.sh"
 # The benchmark suite's correctness smoke (both proxies, every scenario, a few calls; no
 # timing claims): keeps `bash tests/bench/run.sh` working.
 bash "$here/tests/bench/run.sh" --smoke
-# The platform seam: POSIX code that macOS can build, headers a win32 layer can implement.
-bash "$here/packaging/check-platforms.sh" windows macos
+# macOS: every portable source compiled and a Mach-O binary linked with Zig.
+bash "$here/packaging/check-platforms.sh" macos
+# Windows: the MinGW-w64 build, then its tests under Wine (the unit tests, the relay
+# suites against the SDK servers, integration/wine).
+bash "$here/packaging/build-windows.sh"
+(cd "$here/build-windows" && ctest --output-on-failure --timeout 600 -j"$(nproc)")
 if [ -z "${MCP_AUTH_QUICK:-}" ]; then
   FUZZ_SECONDS=${FUZZ_SECONDS:-45} bash "$here/packaging/hardening.sh"
 fi
