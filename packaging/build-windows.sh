@@ -79,6 +79,14 @@ rm -rf "$headers" && mkdir -p "$headers"
 for dep in nlohmann CLI doctest; do ln -s "/usr/include/$dep" "$headers/$dep"; done
 ln -s "$httplib_src/httplib.h" "$headers/httplib.h"
 
+# --- the licenses of what the exe contains, for the .zip (cpack -G ZIP) ---
+licenses=$tools/win64/licenses
+rm -rf "$licenses" && mkdir -p "$licenses"
+cp "$openssl_src/LICENSE.txt" "$licenses/OpenSSL.txt"
+cp "$httplib_src/LICENSE" "$licenses/cpp-httplib.txt"
+cp /usr/share/doc/nlohmann-json3-dev/copyright "$licenses/nlohmann-json.txt"
+cp /usr/share/doc/libcli11-dev/copyright "$licenses/CLI11.txt"
+
 # --- Wine, CTest's emulator for the .exe tests (a private prefix, no dialogs) ---
 wine=$here/packaging/windows/wine-run.sh
 
@@ -86,6 +94,7 @@ wine=$here/packaging/windows/wine-run.sh
 cmake -S "$here" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$here/packaging/windows/mingw-w64.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DMCP_AUTH_WIN_PREFIX="$prefix" -DMCP_AUTH_WINE="$wine" \
   -DMCP_AUTH_HEADERS="$headers" -DCMAKE_MODULE_PATH=/usr/lib/cmake/doctest \
-  -DOPENSSL_ROOT_DIR="$prefix" -DOPENSSL_USE_STATIC_LIBS=TRUE >/dev/null
+  -DOPENSSL_ROOT_DIR="$prefix" -DOPENSSL_USE_STATIC_LIBS=TRUE \
+  -DMCP_AUTH_THIRD_PARTY_LICENSES="$licenses" >/dev/null
 cmake --build "$build" -j"$jobs"
 say "built $build/mcp-auth.exe ($(du -k "$build/mcp-auth.exe" | cut -f1) KB, OpenSSL $openssl_version)"

@@ -1,5 +1,6 @@
 # Packages: `cpack -G DEB` (and TGZ) from the build directory; the Windows build makes a
-# .zip (`cd build-windows && cpack -G ZIP`): mcp-auth.exe, README.md, SECURITY.md.
+# .zip (`cd build-windows && cpack -G ZIP`): mcp-auth.exe, README.md, SECURITY.md, LICENSE
+# and the linked libraries' licenses.
 set(CPACK_PACKAGE_NAME "mcp-auth")
 set(CPACK_PACKAGE_VENDOR "mcp-auth")
 set(CPACK_PACKAGE_CONTACT "mcp-auth maintainers <maintainers@mcp-auth.invalid>")

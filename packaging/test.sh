@@ -24,6 +24,12 @@ bash "$here/packaging/check-platforms.sh" macos
 # suites against the SDK servers, integration/wine).
 bash "$here/packaging/build-windows.sh"
 (cd "$here/build-windows" && ctest --output-on-failure --timeout 600 -j"$(nproc)")
+# The Windows package: the exe, the docs, LICENSE and the linked libraries' licenses.
+(cd "$here/build-windows" && rm -f mcp-auth-*.zip && cpack -G ZIP >/dev/null &&
+  listing=$(cmake -E tar tf mcp-auth-*-windows-x86_64.zip) &&
+  for f in mcp-auth.exe README.md LICENSE third-party-licenses/OpenSSL.txt; do
+    grep -q "/$f\$" <<<"$listing" || { echo "test: the Windows .zip lacks $f" >&2; exit 1; }
+  done)
 if [ -z "${MCP_AUTH_QUICK:-}" ]; then
   FUZZ_SECONDS=${FUZZ_SECONDS:-45} bash "$here/packaging/hardening.sh"
 fi
