@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "core/glob.h"
+
 namespace mcp_auth {
 
 namespace {
@@ -26,29 +28,6 @@ std::vector<std::string_view> split(std::string_view list, std::string_view sepa
         start = end + 1;
     }
     return out;
-}
-
-// '*' matches any run of characters (dots included), everything else itself. Greedy with
-// one backtrack point: linear in practice, at worst host length times pattern length, both
-// bounded by the callers.
-bool glob_match(std::string_view pattern, std::string_view text) {
-    size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
-    while (t < text.size()) {
-        if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            resume = t;
-        } else if (p < pattern.size() && pattern[p] == text[t]) {
-            ++p;
-            ++t;
-        } else if (star != std::string_view::npos) {
-            p = star + 1;
-            t = ++resume;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
 }
 
 // A port as an entry writes it: digits only, at most 65535; -1 otherwise.
