@@ -69,10 +69,13 @@ struct RelayArgs {
     std::vector<std::string> headers;  // -H "Name: value", ${VAR} not yet expanded
     size_t max_message_bytes = 64u << 20;
     size_t max_connections = 64;
+    std::vector<std::string> allow_tools;  // --allow-tool GLOB
+    std::vector<std::string> deny_tools;   // --deny-tool GLOB
 
     template <class Self>
     static auto fields_of(Self& o) {
-        return std::tie(o.headers, o.max_message_bytes, o.max_connections);
+        return std::tie(o.headers, o.max_message_bytes, o.max_connections, o.allow_tools,
+                        o.deny_tools);
     }
 };
 

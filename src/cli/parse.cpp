@@ -137,6 +137,16 @@ const Table<RelayArgs>& relay_table() {
          }},
         {"--max-connections", "Most connections to the server at once", &RelayArgs::max_connections,
          [](CLI::Option& o) { o.capture_default_str()->check(CLI::Range(1, 1024)); }},
+        {"--allow-tool",
+         "Pass only the tools whose names match GLOB ('*' wildcards; repeatable); the others "
+         "are left out of tools/list and their calls refused here",
+         &RelayArgs::allow_tools,
+         [](CLI::Option& o) { o.type_name("GLOB")->allow_extra_args(false); }},
+        {"--deny-tool",
+         "Hide and refuse the tools whose names match GLOB (repeatable; wins over "
+         "--allow-tool); a refused call never reaches the server",
+         &RelayArgs::deny_tools,
+         [](CLI::Option& o) { o.type_name("GLOB")->allow_extra_args(false); }},
     };
     return rows;
 }

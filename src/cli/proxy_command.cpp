@@ -37,6 +37,8 @@ int run_proxy(const ProxyCommand& command, Wiring& wiring) {
     options.http.ca_file = command.common.ca_file;
     options.max_message_bytes = command.relay.max_message_bytes;
     options.max_connections = command.relay.max_connections;
+    options.tools.allow = command.relay.allow_tools;
+    options.tools.deny = command.relay.deny_tools;
 
     // OAuth, unless the user passes the credential header themselves.
     std::optional<Authenticator> auth;

@@ -14,6 +14,7 @@ using nlohmann::json;
 // -32001 match the MCP SDKs' "connection closed" and "request timeout".
 inline constexpr int kParseError = -32700;
 inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kInvalidParams = -32602;  // MCP: an unknown tool
 inline constexpr int kInternalError = -32603;
 inline constexpr int kTransportError = -32000;
 inline constexpr int kTimeout = -32001;

@@ -53,8 +53,10 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
     bool rewritten = false;
     if (job && job->is_request() && response && envelope.id && *envelope.id == job->info.id) {
         reply.answered = true;
-        bool inspect = envelope.has_result && (job->info.method == "initialize" ||
-                                               (job->info.method == "tools/list" && job->modern));
+        bool tools_list = job->info.method == "tools/list";
+        bool inspect =
+            envelope.has_result && (job->info.method == "initialize" ||
+                                    (tools_list && (job->modern || options_.tools.active())));
         if (inspect) {
             if (!message) message = parse_json(text);
             auto result = message->find("result");
@@ -65,12 +67,21 @@ void Relay::deliver(std::string_view text, Job* job, Reply& reply) {
                         is_safe_header_value(version->get<std::string>()))
                         reply.protocol_version = version->get<std::string>();
                 } else {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    for (const auto& rejected : tool_headers_.learn(*result)) {
-                        log_.error("ignoring tool \"" + rejected.tool +
-                                   "\" from the server: " + rejected.reason);
+                    // Filtered first: a tool the host never sees is never called, so its
+                    // header annotations do not matter.
+                    auto hidden = options_.tools.filter_list(*result);
+                    if (!hidden.empty()) {
                         rewritten = true;
+                        log_.debug("left " + std::to_string(hidden.size()) +
+                                   " tool(s) out of tools/list (--allow-tool/--deny-tool)");
                     }
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    if (job->modern)
+                        for (const auto& rejected : tool_headers_.learn(*result)) {
+                            log_.error("ignoring tool \"" + rejected.tool +
+                                       "\" from the server: " + rejected.reason);
+                            rewritten = true;
+                        }
                 }
             }
         }

@@ -118,6 +118,20 @@ void Relay::dispatch_message(const json& message, std::string&& line, bool relea
         log_.error("dropped a stdin line that is not JSON-RPC: " + info.problem);
         return;
     }
+    if (info.kind == jsonrpc::Kind::Request && info.method == "tools/call" &&
+        options_.tools.active()) {
+        std::string tool;
+        auto params = message.find("params");
+        if (params != message.end() && params->is_object()) {
+            auto name = params->find("name");
+            if (name != params->end() && name->is_string()) tool = name->get<std::string>();
+        }
+        if (auto rule = options_.tools.refusal(tool)) {
+            log_.debug("refused a call of the tool \"" + tool + "\" (" + *rule + ")");
+            out_.write_line(ToolFilter::refused_call(info.id, tool, *rule));
+            return;
+        }
+    }
     bool initialize = info.kind == jsonrpc::Kind::Request && info.method == "initialize";
     std::shared_ptr<Job> job;
     {

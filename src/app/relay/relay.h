@@ -30,6 +30,7 @@
 #include "core/jsonrpc.h"
 #include "core/mcp_headers.h"
 #include "core/relay_session.h"
+#include "core/tool_filter.h"
 #include "core/url.h"
 #include "ports/http.h"
 #include "ports/log.h"
@@ -54,6 +55,9 @@ struct RelayOptions {
     // wake-up per message: half of the relay's CPU). One of the --max-connections is then
     // that thread's. Null: every message goes to a worker.
     WaitHook* intake_hook = nullptr;
+    // --allow-tool / --deny-tool: refused tools are left out of every tools/list result and
+    // their tools/call is answered here, never sent.
+    ToolFilter tools;
 };
 
 class Relay {

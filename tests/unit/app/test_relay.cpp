@@ -679,3 +679,40 @@ TEST_CASE("relay: lines read together (a burst) go to workers, not behind the st
     CHECK(served_on[1] != intake);
     CHECK(served_on[2] == intake);
 }
+
+TEST_CASE("relay: tool filters hide tools from tools/list and refuse their calls unsent") {
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        if (m["method"] == "tools/list")
+            return FakeReply::json(200, result_for(m["id"], {{"tools",
+                                                              {{{"name", "read_file"}},
+                                                               {{"name", "delete_file"}},
+                                                               {{"name", "search"}}}}}));
+        return FakeReply::json(200, result_for(m["id"], {{"ok", true}}));
+    });
+    bed.options.tools.deny = {"delete_*"};
+    bed.start();
+    bed.send(line(1, "tools/list"));
+    REQUIRE(bed.lines(1));
+    bed.send(line(2, "tools/call", {{"name", "delete_file"}}));
+    REQUIRE(bed.lines(2));
+    bed.send(line(3, "tools/call", {{"name", "read_file"}}));
+    REQUIRE(bed.lines(3));
+    std::map<int, json> by_id;
+    for (const auto& m : messages(bed.out)) by_id[m["id"].get<int>()] = m;
+    std::vector<std::string> listed;
+    for (const auto& t : by_id[1]["result"]["tools"]) listed.push_back(t["name"]);
+    CHECK(listed == std::vector<std::string>{"read_file", "search"});
+    CHECK(by_id[2]["error"]["code"] == -32602);
+    CHECK(by_id[2]["error"]["message"].get<std::string>().find("--deny-tool 'delete_*'") !=
+          std::string::npos);
+    CHECK(by_id[3]["result"]["ok"] == true);
+    // The refused call never reached the server.
+    std::vector<std::string> sent;
+    for (const auto& r : bed.http.requests())
+        sent.push_back(body_of(r)["method"].get<std::string>() +
+                       (body_of(r)["params"].contains("name")
+                            ? ":" + body_of(r)["params"]["name"].get<std::string>()
+                            : ""));
+    CHECK(sent == std::vector<std::string>{"tools/list", "tools/call:read_file"});
+}
