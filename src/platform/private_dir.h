@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/expected.h"
 
@@ -101,6 +102,34 @@ private:
     std::string path_;
     PrivateDirectoryUse use_;
 };
+
+// A file outside any private directory that mcp-auth appends lines to: the support log
+// (adapters/log/log_file.h), at a path the user chose. Created for this user alone when
+// missing (as the files above); an existing file keeps its permissions; a last component
+// that is a link (Windows: a reparse point) is refused. Several processes may append at
+// once: each append() is one write at the end of the file.
+class AppendFile {
+public:
+    static Expected<AppendFile> open(const std::string& path);
+    ~AppendFile();
+    AppendFile(AppendFile&& other) noexcept;
+    AppendFile& operator=(AppendFile&& other) noexcept;
+    AppendFile(const AppendFile&) = delete;
+    AppendFile& operator=(const AppendFile&) = delete;
+
+    // One write at the end; false when it failed (disk full, file gone).
+    bool append(std::string_view bytes);
+    // The file's size now (other processes' appends included); -1 when unknown.
+    long long size() const;
+
+private:
+    explicit AppendFile(int handle) : handle_(handle) {}
+    int handle_ = -1;
+};
+
+// Renames the file `from` to `to`, replacing `to` (the support log's rotation). False when
+// it could not.
+bool rename_over(const std::string& from, const std::string& to);
 
 // Whether `path` is an existing directory of this user's that nobody else can write to
 // (for XDG_RUNTIME_DIR, which mcp-auth uses but does not create).

@@ -26,6 +26,9 @@ namespace mcp_auth {
 // (platform/spawn.h: self_executable).
 void prepare_process(const char* argv0);
 
+// This process's id (the support log names it: hosts run several instances at once).
+long current_process_id();
+
 // Reports an internal error (an exception nothing caught) on stderr and aborts.
 [[noreturn]] void die_of_uncaught_exception();
 

@@ -292,6 +292,55 @@ Status PrivateDirectory::touch_marker(const std::string& name) const {
     return Ok{};
 }
 
+Expected<AppendFile> AppendFile::open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        int code = errno;
+        return make_error(ErrorKind::Io, "cannot open " + path + " to append to it: " +
+                                             (code == ELOOP ? std::string("it is a symbolic link")
+                                                            : std::string(std::strerror(code))));
+    }
+    return AppendFile(fd);
+}
+
+AppendFile::~AppendFile() {
+    if (handle_ >= 0) ::close(handle_);
+}
+
+AppendFile::AppendFile(AppendFile&& other) noexcept : handle_(std::exchange(other.handle_, -1)) {}
+
+AppendFile& AppendFile::operator=(AppendFile&& other) noexcept {
+    if (this != &other) {
+        if (handle_ >= 0) ::close(handle_);
+        handle_ = std::exchange(other.handle_, -1);
+    }
+    return *this;
+}
+
+bool AppendFile::append(std::string_view bytes) {
+    if (handle_ < 0) return false;
+    // O_APPEND: each write lands at the end, whoever else appends. A short write (a full
+    // disk) is continued once more, then given up.
+    size_t done = 0;
+    for (int attempt = 0; done < bytes.size() && attempt < 3; ++attempt) {
+        ssize_t n = ::write(handle_, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<size_t>(n);
+    }
+    return done == bytes.size();
+}
+
+long long AppendFile::size() const {
+    struct stat st {};
+    if (handle_ < 0 || fstat(handle_, &st) != 0) return -1;
+    return static_cast<long long>(st.st_size);
+}
+
+bool rename_over(const std::string& from, const std::string& to) {
+    return ::rename(from.c_str(), to.c_str()) == 0;
+}
+
 bool is_private_directory(const std::string& path) {
     struct stat st {};
     return !path.empty() && stat(path.c_str(), &st) == 0 && private_stat(st);

@@ -221,4 +221,8 @@ StdinLoop::End StdinLoop::run(const std::function<void(std::string_view)>& on_da
     }
 }
 
+long current_process_id() {
+    return static_cast<long>(::getpid());
+}
+
 }  // namespace mcp_auth

@@ -678,6 +678,59 @@ Status PrivateDirectory::touch_marker(const std::string& name) const {
     return Ok{};
 }
 
+Expected<AppendFile> AppendFile::open(const std::string& path) {
+    CreatedSecurity security(false);
+    // FILE_APPEND_DATA without FILE_WRITE_DATA: every write goes to the end, whoever else
+    // appends. Shared in every way: other instances append too, and rotation renames it.
+    HANDLE h = CreateFileW(api_path(path).c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           security.ok() ? security.get() : nullptr, OPEN_ALWAYS,
+                           FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    if (h == INVALID_HANDLE_VALUE)
+        return make_error(ErrorKind::Io, "cannot open " + path + " to append to it: " +
+                                             win32::error_text(GetLastError()));
+    FILE_ATTRIBUTE_TAG_INFO tag{};
+    if (GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof tag) &&
+        (tag.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        CloseHandle(h);
+        return make_error(ErrorKind::Io,
+                          "cannot append to " + path + ": it is a link (a reparse point)");
+    }
+    return AppendFile(win32::handle_to_int(h));
+}
+
+AppendFile::~AppendFile() {
+    if (handle_ >= 0) CloseHandle(win32::int_to_handle(handle_));
+}
+
+AppendFile::AppendFile(AppendFile&& other) noexcept : handle_(std::exchange(other.handle_, -1)) {}
+
+AppendFile& AppendFile::operator=(AppendFile&& other) noexcept {
+    if (this != &other) {
+        if (handle_ >= 0) CloseHandle(win32::int_to_handle(handle_));
+        handle_ = std::exchange(other.handle_, -1);
+    }
+    return *this;
+}
+
+bool AppendFile::append(std::string_view bytes) {
+    if (handle_ < 0) return false;
+    DWORD n = 0;
+    return WriteFile(win32::int_to_handle(handle_), bytes.data(), static_cast<DWORD>(bytes.size()),
+                     &n, nullptr) &&
+           n == bytes.size();
+}
+
+long long AppendFile::size() const {
+    LARGE_INTEGER size{};
+    if (handle_ < 0 || !GetFileSizeEx(win32::int_to_handle(handle_), &size)) return -1;
+    return static_cast<long long>(size.QuadPart);
+}
+
+bool rename_over(const std::string& from, const std::string& to) {
+    return MoveFileExW(api_path(from).c_str(), api_path(to).c_str(), MOVEFILE_REPLACE_EXISTING);
+}
+
 bool is_private_directory(const std::string& path) {
     if (!absolute(path)) return false;
     Handle dir(CreateFileW(api_path(path).c_str(), FILE_READ_ATTRIBUTES | READ_CONTROL, kShareAll,
