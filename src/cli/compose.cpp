@@ -7,6 +7,7 @@
 
 #include "adapters/browser/browser.h"
 #include "adapters/http/http_client.h"
+#include "adapters/log/log_file.h"
 #include "adapters/loopback/callback_listener.h"
 #include "adapters/store/stores.h"
 #include "cli/version.h"
@@ -105,7 +106,22 @@ Wiring::Wiring(const CommonOptions& common)
     : common_(common),
       env_(environment_variable),  // the environment: read here and nowhere else
       stderr_(std::make_unique<LineWriter>(kStandardError)),
-      log_(*stderr_, common.verbose) {}
+      log_(*stderr_, common.verbose) {
+    // The support log: a file the user named. One that cannot be opened is said once and
+    // the command goes on without it (a host's server must not fail for its log).
+    std::string path =
+        common.log_file.empty() ? env_("MCP_AUTH_LOG_FILE").value_or("") : common.log_file;
+    if (path.empty()) return;
+    auto file = LogFile::open(path);
+    if (!file) {
+        log_.error("--log-file: " + file.error().message + "; going on without the log file");
+        return;
+    }
+    log_file_ = std::move(*file);
+    log_.also_to(log_file_.get());
+    // Not the command line: a -H value written out may hold a secret.
+    log_.debug("mcp-auth " MCP_AUTH_VERSION " started");
+}
 
 Wiring::~Wiring() = default;
 

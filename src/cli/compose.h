@@ -89,6 +89,7 @@ private:
     CommonOptions common_;
     EnvLookup env_;
     std::unique_ptr<LineSink> stderr_;
+    std::unique_ptr<LineSink> log_file_;  // --log-file, MCP_AUTH_LOG_FILE
     Log log_;
     std::unique_ptr<Adapters> adapters_;
     std::unique_ptr<SecretStore> keychain_;

@@ -27,10 +27,11 @@ struct CommonOptions {
     bool verbose = false;  // -v, --verbose
     std::string store;     // --store: "keychain", "file", or "" (MCP_AUTH_STORE, else keychain)
     std::string ca_file;   // --ca-file: extra trusted CA certificates
+    std::string log_file;  // --log-file: the support log ("" : MCP_AUTH_LOG_FILE, else none)
 
     template <class Self>
     static auto fields_of(Self& o) {
-        return std::tie(o.verbose, o.store, o.ca_file);
+        return std::tie(o.verbose, o.store, o.ca_file, o.log_file);
     }
 };
 

@@ -63,6 +63,11 @@ const Table<CommonOptions>& common_table() {
          "Also trust the CA certificates in this PEM file (servers with a private CA); "
          "SSL_CERT_FILE replaces the system's instead",
          &CommonOptions::ca_file, [](CLI::Option& o) { o.check(CLI::ExistingFile); }},
+        {"--log-file",
+         "Also append everything --verbose prints, with times and the process id, to this "
+         "file (never a token or secret; kept under 10 MB: PATH and PATH.1); also "
+         "MCP_AUTH_LOG_FILE",
+         &CommonOptions::log_file, [](CLI::Option& o) { o.type_name("PATH"); }},
     };
     return rows;
 }

@@ -22,19 +22,26 @@ public:
 class Log {
 public:
     Log(LineSink& err, bool verbose) : err_(err), verbose_(verbose) {}
-    void error(std::string_view message) { err_.write_line(prefix(message)); }
-    void info(std::string_view message) { err_.write_line(prefix(message)); }
-    void debug(std::string_view message) {
-        if (verbose_) err_.write_line(prefix(message));
-    }
-    bool verbose() const { return verbose_; }
+    void error(std::string_view message) { write(message, true); }
+    void info(std::string_view message) { write(message, true); }
+    void debug(std::string_view message) { write(message, verbose_); }
+    // Whether debug messages go anywhere (stderr with --verbose, or the support log): a
+    // caller may skip composing them otherwise.
+    bool verbose() const { return verbose_ || file_ != nullptr; }
+    // The support log (--log-file): gets every message, the debug ones included, whatever
+    // --verbose says. Set once, before other threads log.
+    void also_to(LineSink* file) { file_ = file; }
 
 private:
-    static std::string prefix(std::string_view message) {
-        return "mcp-auth: " + terminal_safe(message);
+    void write(std::string_view message, bool to_err) {
+        if (!to_err && !file_) return;
+        std::string line = "mcp-auth: " + terminal_safe(message);
+        if (to_err) err_.write_line(line);
+        if (file_) file_->write_line(line);
     }
     LineSink& err_;
     bool verbose_;
+    LineSink* file_ = nullptr;
 };
 
 }  // namespace mcp_auth

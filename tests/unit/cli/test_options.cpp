@@ -196,7 +196,7 @@ TEST_CASE("options before the command's name are the command's") {
     CHECK(logout.all);
     CHECK(parsed_as<LoginCommand>({"-v", "login", kUrl}).common.verbose);
     CHECK(parsed_as<StatusCommand>({"-v", "--store", "file", "status", "--json"}).common ==
-          CommonOptions{true, "file", ""});
+          CommonOptions{true, "file", "", ""});
 }
 
 TEST_CASE("an option given before and after the command: the later one; -H values add up") {
