@@ -11,6 +11,10 @@
 //   accepted it and, in the legacy eras, the GET stream is open), as the SDK's own client
 //   waits for it: a server must see the handshake end before the next request, and the
 //   stream its server-to-client requests may go on must exist by then.
+// - And while any other client notification is in flight (until its POST is answered):
+//   notifications reach the server in the order written, and no later message overtakes
+//   one (cancellations, roots/list_changed). Requests never hold anything: they run
+//   concurrently.
 // - A response is delivered once per pending id: a resumed stream that repeats it, or a
 //   reply that raced an answer mcp-auth gave in the server's place, is dropped.
 // - Not thread-safe: the relay guards it with its mutex. Ids are keyed by their JSON text.
@@ -26,7 +30,7 @@ public:
     // Whether a new client line must wait (`releasing`: it is one of the held lines).
     bool must_hold(bool releasing) const { return holding() || (releasing_ && !releasing); }
     // A handshake step is in flight: new lines wait.
-    bool holding() const { return initializing_ || acknowledging_; }
+    bool holding() const { return initializing_ || acknowledging_ || notifying_ > 0; }
     void hold(std::string line) { held_.push_back(std::move(line)); }
     // The client's initialize goes out: a new session starts and nothing may overtake it.
     void start_initialize(const std::string& line);
@@ -37,6 +41,12 @@ public:
         acknowledging_ = true;
     }
     void finish_initialized() { acknowledging_ = false; }
+    // Another client notification goes out: nothing may overtake it until
+    // finish_notification().
+    void start_notification() { ++notifying_; }
+    void finish_notification() {
+        if (notifying_ > 0) --notifying_;
+    }
     bool initializing() const { return initializing_; }
     // The initialize ended; with `answered` and a version the server's session starts.
     // Returns whether it did.
@@ -97,6 +107,7 @@ public:
 private:
     bool initializing_ = false;   // later lines wait in held_ so they carry the new session
     bool acknowledging_ = false;  // ... or until the server accepted notifications/initialized
+    int notifying_ = 0;           // ... or until other client notifications were accepted
     bool releasing_ = false;      // held_ is being replayed in order
     std::vector<std::string> held_;
     std::string session_id_;

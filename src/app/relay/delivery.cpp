@@ -158,6 +158,10 @@ void Relay::recover(Job& job, std::string_view what) {
         job.init_finished = true;
         finish_initialized();
     }
+    if (job.holds_later() && !job.init_finished) {
+        job.init_finished = true;
+        finish_notification();
+    }
     bool answered = take_answered(job);
     if (job.replay || !job.is_request() || answered) return;
     json data = {{"host", options_.server.authority()}};
@@ -180,6 +184,14 @@ void Relay::finish_initialize(const Reply& reply) {
         if (session_.finish_initialize(reply.answered, reply.protocol_version, reply.session_id))
             log_.debug("session started: protocol " + session_.version() +
                        (session_.session_id().empty() ? ", no session id" : ", with a session id"));
+    }
+    release_held();
+}
+
+void Relay::finish_notification() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        session_.finish_notification();
     }
     release_held();
 }

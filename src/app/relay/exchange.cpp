@@ -152,9 +152,14 @@ void Relay::run(HttpConnection& conn, Job& job) {
         Relay& relay;
         Job& job;
         ~ReleaseAfterHandshake() {
-            if (!job.acknowledges_handshake() || job.init_finished) return;
-            job.init_finished = true;
-            relay.finish_initialized();
+            if (job.init_finished) return;
+            if (job.acknowledges_handshake()) {
+                job.init_finished = true;
+                relay.finish_initialized();
+            } else if (job.holds_later()) {  // any other notification
+                job.init_finished = true;
+                relay.finish_notification();
+            }
         }
     } release{*this, job};
 

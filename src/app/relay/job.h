@@ -29,6 +29,11 @@ struct Job {
     bool handed_over = false;
     std::string pending_key() const { return info.id.dump(); }
     bool is_request() const { return info.kind == jsonrpc::Kind::Request; }
+    // Any other client notification: later lines wait until its POST is answered.
+    bool holds_later() const {
+        return !replay && info.kind == jsonrpc::Kind::Notification &&
+               info.method != "notifications/initialized";
+    }
     // The client's notifications/initialized (not mcp-auth's replay of it).
     bool acknowledges_handshake() const {
         return !replay && info.kind == jsonrpc::Kind::Notification &&

@@ -66,8 +66,9 @@ bool Relay::on_intake_thread() const {
 }
 
 void Relay::dispatch(std::string&& line, bool releasing) {
-    json id;                    // for an error about this line, should anything below throw
-    bool started_init = false;  // this line began a handshake that later lines wait for
+    json id;                            // for an error about this line, should anything below throw
+    bool started_init = false;          // this line began a handshake that later lines wait for
+    bool started_notification = false;  // ... or a notification they wait for
     try {
         // Bounded like the server's messages, though the host is trusted: nothing in the
         // relay may recurse through a document of any depth (relearn_tools copies _meta).
@@ -84,7 +85,8 @@ void Relay::dispatch(std::string&& line, bool releasing) {
                             : std::string("dropped a stdin line that is not valid JSON"));
             return;
         }
-        dispatch_message(message, std::move(line), releasing, id, started_init);
+        dispatch_message(message, std::move(line), releasing, id, started_init,
+                         started_notification);
     } catch (const std::exception& e) {
         // Nothing may stay waiting for this line: its request is forgotten (and answered),
         // a handshake that never went out releases the lines held for it.
@@ -105,11 +107,12 @@ void Relay::dispatch(std::string&& line, bool releasing) {
             finish_initialize(Reply{});
             finish_initialized();
         }
+        if (started_notification) finish_notification();
     }
 }
 
 void Relay::dispatch_message(const json& message, std::string&& line, bool releasing, json& id,
-                             bool& started_init) {
+                             bool& started_init, bool& started_notification) {
     auto info = jsonrpc::classify(message);
     if (info.kind == jsonrpc::Kind::Invalid) {
         out_.write_line(
@@ -149,6 +152,9 @@ void Relay::dispatch_message(const json& message, std::string&& line, bool relea
                    info.method == "notifications/initialized") {
             session_.start_initialized(line);
             started_init = true;  // the lines held behind it are released on every path
+        } else if (info.kind == jsonrpc::Kind::Notification) {
+            session_.start_notification();  // released when its POST ends (exchange.cpp)
+            started_notification = true;
         }
         if (info.kind == jsonrpc::Kind::Request) session_.expect(info.id.dump());
         job = make_job(message, std::move(info), std::move(line));

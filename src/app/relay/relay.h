@@ -86,7 +86,7 @@ private:
     // dispatch() for a parsed line; sets `id` (a request's) and `started_init` as it goes,
     // so that dispatch() can clean up after an exception.
     void dispatch_message(const nlohmann::json& message, std::string&& line, bool releasing,
-                          nlohmann::json& id, bool& started_init);
+                          nlohmann::json& id, bool& started_init, bool& started_notification);
     // A job for one client message, with its protocol headers (not the session's: those
     // are added when it is sent). Called with mutex_ held.
     std::shared_ptr<Job> make_job(const nlohmann::json& message, jsonrpc::MessageInfo info,
@@ -138,6 +138,8 @@ private:
     void note_listen_opened();
     // The client's notifications/initialized is done: the lines held behind it go.
     void finish_initialized();
+    // A client notification's POST ended: the lines held behind it go.
+    void finish_notification();
     // How long the lines after notifications/initialized wait for the GET stream to open.
     static constexpr std::chrono::milliseconds kListenOpenWait{2000};
     void listen_loop();

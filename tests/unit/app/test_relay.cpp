@@ -716,3 +716,56 @@ TEST_CASE("relay: tool filters hide tools from tools/list and refuse their calls
                             : ""));
     CHECK(sent == std::vector<std::string>{"tools/list", "tools/call:read_file"});
 }
+
+TEST_CASE("relay: no later message overtakes a client notification; requests stay concurrent") {
+    std::mutex mutex;
+    std::vector<std::string> events;  // "start X", "end X", in the server's order
+    Bed bed([&](const FakeRequest& r) {
+        json m = body_of(r);
+        std::string what = m.contains("method") ? m["method"].get<std::string>() : "(response)";
+        if (m.contains("params") && m["params"].contains("tag"))
+            what += ":" + m["params"]["tag"].get<std::string>();
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            events.push_back("start " + what);
+        }
+        // The notifications take a while, the slow request longer than both together.
+        if (what == "tools/call:slow") std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        if (!m.contains("id")) std::this_thread::sleep_for(std::chrono::milliseconds(60));
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            events.push_back("end " + what);
+        }
+        if (!m.contains("id")) return FakeReply::json(202, "");
+        return FakeReply::json(200, result_for(m["id"], {{"ok", true}}));
+    });
+    bed.start();
+    auto note = [](const std::string& tag) {
+        return json{{"jsonrpc", "2.0"},
+                    {"method", "notifications/roots/list_changed"},
+                    {"params", {{"tag", tag}}}}
+            .dump();
+    };
+    bed.send(line(1, "tools/call", {{"tag", "slow"}}));
+    bed.send(note("n1"));
+    bed.send(note("n2"));
+    bed.send(line(2, "tools/call", {{"tag", "after"}}));
+    REQUIRE(bed.lines(2));
+    REQUIRE(eventually([&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return events.size() == 8;
+    }));
+    std::lock_guard<std::mutex> lock(mutex);
+    auto at = [&](const std::string& what) {
+        return std::find(events.begin(), events.end(), what) - events.begin();
+    };
+    CAPTURE(events);
+    const std::string n1 = "notifications/roots/list_changed:n1";
+    const std::string n2 = "notifications/roots/list_changed:n2";
+    // n2 starts only after n1 was answered, the request after them only after n2 was.
+    CHECK(at("start " + n2) > at("end " + n1));
+    CHECK(at("start tools/call:after") > at("end " + n2));
+    // The slow request sent first did not hold the notifications back: they were answered
+    // while it was still running.
+    CHECK(at("end " + n2) < at("end tools/call:slow"));
+}
