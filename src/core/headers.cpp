@@ -65,6 +65,12 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
+std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
 std::optional<Header> parse_header(std::string_view spec, const EnvLookup& env,
                                    std::string* error) {
     size_t colon = spec.find(':');

@@ -36,6 +36,9 @@ bool is_safe_header_value(std::string_view value);
 // Case-insensitive ASCII comparison, as header names require.
 bool iequals(std::string_view a, std::string_view b);
 
+// `s` with ASCII letters in lower case (schemes, host names, header and parameter names).
+std::string ascii_lower(std::string_view s);
+
 // The first value of a header, case-insensitively; "" when absent.
 std::string find_header(const HeaderList& headers, std::string_view name);
 

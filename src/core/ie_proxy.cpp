@@ -1,4 +1,5 @@
 #include "core/ie_proxy.h"
+#include "core/headers.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,13 +10,6 @@
 namespace mcp_auth {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 // The non-empty pieces of `list` between any of the `separators`.
 std::vector<std::string_view> split(std::string_view list, std::string_view separators) {
@@ -62,7 +56,7 @@ std::string listed_proxy(std::string_view list, std::string_view scheme) {
             if (every.empty()) every = entry;
             continue;
         }
-        std::string name = lower(entry.substr(0, eq));
+        std::string name = ascii_lower(entry.substr(0, eq));
         std::string_view value = entry.substr(eq + 1);
         if (value.empty()) continue;
         if (name == scheme && own.empty()) own = value;
@@ -78,14 +72,14 @@ std::string listed_proxy(std::string_view list, std::string_view scheme) {
 }
 
 bool bypass_matches(std::string_view bypass, const Url& target) {
-    std::string host = lower(target.host);
+    std::string host = ascii_lower(target.host);
     bool ipv6 = host.size() > 2 && host.front() == '[';
     if (ipv6) host = host.substr(1, host.size() - 2);
     if (host.size() > 1 && host.back() == '.') host.pop_back();
     bool ip = ipv6 || host.find_first_not_of("0123456789.") == std::string::npos;
     for (std::string_view raw : split(bypass, ";, \t\r\n")) {
         if (raw.size() > kMaxBypassEntry) continue;
-        std::string entry = lower(raw);
+        std::string entry = ascii_lower(raw);
         if (entry == "<local>") {
             if (!ip && host.find('.') == std::string::npos) return true;
             continue;
@@ -142,7 +136,7 @@ std::optional<ProxySetting> system_proxy_for(const Url& target,
     if (size_t sep = entry.find("://"); sep == std::string::npos) {
         url = "http://" + entry;
     } else {
-        std::string scheme = lower(std::string_view(entry).substr(0, sep));
+        std::string scheme = ascii_lower(std::string_view(entry).substr(0, sep));
         if (scheme.rfind("socks", 0) == 0)
             return unusable("is a SOCKS proxy, which mcp-auth cannot use");
         if (scheme == "https")

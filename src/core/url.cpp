@@ -1,4 +1,5 @@
 #include "core/url.h"
+#include "core/headers.h"
 
 #include <algorithm>
 #include <array>
@@ -7,13 +8,6 @@
 
 namespace mcp_auth {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool all_digits(std::string_view s) {
     return !s.empty() &&
@@ -198,7 +192,7 @@ struct HostForm {
 
 HostForm classify(std::string_view host) {
     HostForm form;
-    form.name = lower(host);
+    form.name = ascii_lower(host);
     if (form.name.size() > 2 && form.name.front() == '[' && form.name.back() == ']') {
         form.v6 = parse_ipv6(std::string_view(form.name).substr(1, form.name.size() - 2));
         if (form.v6) form.v4 = mapped_ipv4(*form.v6);
@@ -309,7 +303,7 @@ Expected<Url> parse_url(std::string_view text) {
     if (sep == std::string_view::npos)
         return fail("not an absolute URL (expected https://host/path)");
     Url url;
-    url.scheme = lower(text.substr(0, sep));
+    url.scheme = ascii_lower(text.substr(0, sep));
     if (url.scheme != "http" && url.scheme != "https") {
         bool printable = !url.scheme.empty() && url.scheme.size() <= 32 &&
                          std::all_of(url.scheme.begin(), url.scheme.end(), [](unsigned char c) {
@@ -346,7 +340,7 @@ Expected<Url> parse_url(std::string_view text) {
         if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
     }
     if (url.host.empty() || url.host == "[]") return fail("the URL has no host");
-    url.host = lower(url.host);
+    url.host = ascii_lower(url.host);
     if (std::string why = check_host(url.host); !why.empty()) return fail(why);
     if (!port_text.empty()) {
         auto port = small_number(port_text, 5);
@@ -526,7 +520,7 @@ bool no_proxy_matches(std::string_view list, const Url& target) {
     size_t start = 0;
     while (start <= list.size()) {
         size_t comma = list.find(',', start);
-        std::string entry = lower(list.substr(
+        std::string entry = ascii_lower(list.substr(
             start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         entry.erase(0, entry.find_first_not_of(" \t"));
         entry.erase(entry.find_last_not_of(" \t") + 1);
@@ -582,7 +576,7 @@ std::optional<ProxySetting> proxy_for(const Url& target,
         value = "http://" + value;
         scheme_end = 4;
     }
-    std::string scheme = lower(std::string_view(value).substr(0, scheme_end));
+    std::string scheme = ascii_lower(std::string_view(value).substr(0, scheme_end));
     if (scheme.rfind("socks", 0) == 0)
         return unusable("is a SOCKS proxy, which mcp-auth cannot use");
     if (scheme == "https")

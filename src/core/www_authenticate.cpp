@@ -1,4 +1,5 @@
 #include "core/www_authenticate.h"
+#include "core/headers.h"
 
 #include <cctype>
 
@@ -8,12 +9,6 @@ namespace {
 bool is_tchar(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 class Scanner {
@@ -89,12 +84,12 @@ std::vector<Challenge> parse_www_authenticate(std::string_view value) {
             } else {
                 v = std::string(sc.token());
             }
-            current->params.emplace(lower(name), *v);
+            current->params.emplace(ascii_lower(name), *v);
             continue;
         }
         // A new challenge: auth-scheme [ 1*SP ( token68 / #auth-param ) ]
         sc.seek(after_name);
-        out.push_back(Challenge{lower(name), {}, {}});
+        out.push_back(Challenge{ascii_lower(name), {}, {}});
         current = &out.back();
         sc.skip_space();
         // "realm=x" scans as the token68 "realm=" followed by more text: a parameter.

@@ -19,7 +19,7 @@ HttpResult Relay::exchange(HttpConnection& conn, Job& job, const std::string& cr
     const size_t limit = options_.max_message_bytes;
     auto on_head = [&](int status, const HeaderList& headers) {
         reply.status = status;
-        reply.content_type = relay::lower(find_header(headers, "Content-Type"));
+        reply.content_type = ascii_lower(find_header(headers, "Content-Type"));
         reply.session_id = find_header(headers, "Mcp-Session-Id");
         reply.www_authenticate = find_header(headers, "WWW-Authenticate");
         if (status >= 200 && status < 300 &&
@@ -283,9 +283,9 @@ void Relay::resume(HttpConnection& conn, Job& job, Reply& reply) {
         auto result = conn.send(
             "GET", options_.server.target, headers, "",
             [&](int status, const HeaderList& h) {
-                streaming = status == 200 &&
-                            relay::starts_with(relay::lower(find_header(h, "Content-Type")),
-                                               "text/event-stream");
+                streaming =
+                    status == 200 && relay::starts_with(ascii_lower(find_header(h, "Content-Type")),
+                                                        "text/event-stream");
                 return streaming;
             },
             [&](std::string_view chunk) {

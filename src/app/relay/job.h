@@ -58,12 +58,6 @@ struct Reply {
     std::exception_ptr failure;  // thrown in a callback; rethrown after send() returns
 };
 
-inline std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
 inline bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }

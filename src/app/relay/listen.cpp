@@ -80,9 +80,9 @@ void Relay::listen_loop() {
             auto on_head = [&](int status, const HeaderList& h) {
                 reply.status = status;
                 note_listen_opened();  // the lines held behind the handshake may go now
-                streaming = status == 200 &&
-                            relay::starts_with(relay::lower(find_header(h, "Content-Type")),
-                                               "text/event-stream");
+                streaming =
+                    status == 200 && relay::starts_with(ascii_lower(find_header(h, "Content-Type")),
+                                                        "text/event-stream");
                 return streaming;
             };
             auto on_body = [&](std::string_view chunk) {
