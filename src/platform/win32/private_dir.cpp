@@ -435,21 +435,6 @@ bool transient(DWORD code) {
 
 // --- LockFile ------------------------------------------------------------------------
 
-LockFile::LockFile(LockFile&& other) noexcept
-    : handle_(std::exchange(other.handle_, -1)),
-      path_(std::move(other.path_)),
-      kind_(other.kind_) {}
-
-LockFile& LockFile::operator=(LockFile&& other) noexcept {
-    if (this != &other) {
-        release();
-        handle_ = std::exchange(other.handle_, -1);
-        path_ = std::move(other.path_);
-        kind_ = other.kind_;
-    }
-    return *this;
-}
-
 Expected<bool> LockFile::try_lock(bool exclusive) {
     if (handle_ < 0) return make_error(kind_, "the lock " + path_ + " is not open");
     DWORD access = exclusive ? kExclusiveAccess : kSharedAccess;
