@@ -21,4 +21,16 @@ LockFile& LockFile::operator=(LockFile&& other) noexcept {
     return *this;
 }
 
+PrivateDirectory::PrivateDirectory(PrivateDirectory&& other) noexcept
+    : handle_(std::exchange(other.handle_, -1)),
+      path_(std::move(other.path_)),
+      use_(std::move(other.use_)) {}
+
+PrivateDirectory& PrivateDirectory::operator=(PrivateDirectory&& other) noexcept {
+    std::swap(handle_, other.handle_);
+    std::swap(path_, other.path_);
+    std::swap(use_, other.use_);
+    return *this;
+}
+
 }  // namespace mcp_auth

@@ -187,18 +187,6 @@ PrivateDirectory::~PrivateDirectory() {
     if (handle_ >= 0) close(handle_);
 }
 
-PrivateDirectory::PrivateDirectory(PrivateDirectory&& other) noexcept
-    : handle_(std::exchange(other.handle_, -1)),
-      path_(std::move(other.path_)),
-      use_(std::move(other.use_)) {}
-
-PrivateDirectory& PrivateDirectory::operator=(PrivateDirectory&& other) noexcept {
-    std::swap(handle_, other.handle_);
-    std::swap(path_, other.path_);
-    std::swap(use_, other.use_);
-    return *this;
-}
-
 Expected<std::optional<std::string>> PrivateDirectory::read(const std::string& name) const {
     bool absent = false;
     std::string path = path_ + "/" + name;

@@ -524,18 +524,6 @@ PrivateDirectory::~PrivateDirectory() {
     if (handle_ >= 0) CloseHandle(win32::int_to_handle(handle_));
 }
 
-PrivateDirectory::PrivateDirectory(PrivateDirectory&& other) noexcept
-    : handle_(std::exchange(other.handle_, -1)),
-      path_(std::move(other.path_)),
-      use_(std::move(other.use_)) {}
-
-PrivateDirectory& PrivateDirectory::operator=(PrivateDirectory&& other) noexcept {
-    std::swap(handle_, other.handle_);
-    std::swap(path_, other.path_);
-    std::swap(use_, other.use_);
-    return *this;
-}
-
 namespace {
 
 // The directory's path now, from its handle (else the path it was opened by).
