@@ -3,17 +3,9 @@
 // Wine merging the host's bundle into its ROOT store on the process's first open), a few
 // milliseconds on Windows. cpp-httplib's own loader paid it on every connection (60-300
 // ms each under Wine), and read the user's ROOT only.
-// clang-format off
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <winsock2.h>  // before windows.h
-#include <windows.h>
+#include "platform/win32/win32.h"  // windows.h before any other Windows header
+
 #include <wincrypt.h>  // before OpenSSL's headers, which undefine its clashing names
-// clang-format on
 
 #include <cstring>
 #include <mutex>
